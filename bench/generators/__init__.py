@@ -1,0 +1,77 @@
+"""Generators: scene spec + seed -> image.  One file per backend.
+
+MODEL forms (``--model``):
+
+* ``procedural:physical``, ``procedural:iconic``, ``procedural:iconic=<0..1>``:
+  the embedded renderer (CPU, no weights), :mod:`bench.generators.procedural`
+  (wrapped by :mod:`bench.generators.procedural_model`);
+* ``images:<folder>``: bring your own images named ``<family>/<name>/<seed>.png``;
+* ``diffusers:<hub id | local folder | .safetensors file>``: a diffusers
+  text-to-image pipeline, :mod:`bench.generators.diffusers_gen`.
+
+Every generator is deterministic per (scene, seed) and returns uint8 RGB arrays.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+FORMS = ("procedural", "images", "diffusers")
+
+
+class ModelError(ValueError):
+    """A model string or its options cannot be used (one line, shown to the user)."""
+
+
+@dataclass
+class Generated:
+    image: np.ndarray | None
+    """uint8 H x W x 3 RGB, or None when generation failed for this job."""
+    meta: dict = field(default_factory=dict)
+    """JSON-serialisable facts about the image (ground truth, settings), stored beside it."""
+    status: str = "ok"
+    detail: str = ""
+
+
+class Generator:
+    """Base class: subclasses set ``model`` and implement :meth:`generate`."""
+
+    model: str = ""
+    batch_size: int = 1
+
+    def settings(self) -> dict[str, Any]:
+        """Settings that change the images (recorded in run.json; a resumed run must match)."""
+        return {}
+
+    def generate(self, jobs: Sequence[tuple[Any, int]], size: int) -> list[Generated]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def make_generator(model: str, **options: Any) -> Generator:
+    """Build the generator for a ``--model`` string; raises :class:`ModelError`."""
+    form, sep, rest = model.partition(":")
+    if not sep or form not in FORMS:
+        close = difflib.get_close_matches(form, FORMS, n=1)
+        hint = f" (did you mean '{close[0]}:'?)" if close else ""
+        raise ModelError(
+            f"--model: expected procedural:physical, procedural:iconic, procedural:iconic=<0..1>, "
+            f"images:<folder> or diffusers:<hub id|folder|.safetensors>; got '{model}'{hint}"
+        )
+    if form == "procedural":
+        from bench.generators.procedural_model import ProceduralGenerator
+
+        return ProceduralGenerator.from_spec(rest)
+    if form == "images":
+        from bench.generators.images import ImageFolderGenerator
+
+        return ImageFolderGenerator(rest)
+    from bench.generators.diffusers_gen import DiffusersGenerator
+
+    return DiffusersGenerator(rest, **options)
