@@ -21,7 +21,8 @@ clean, high-contrast "iconic" look that preference tuning rewards.
 Start with:
   realgap run --model procedural:physical --out runs/physical
   realgap run --model procedural:iconic --out runs/iconic
-then open runs/physical/report.html.
+  realgap compare runs/physical runs/iconic --out runs/compare
+then open runs/compare/report.html.
 """
 
 MODEL_HELP = (
@@ -192,6 +193,19 @@ def cmd_scenes(args) -> int:
     raise UserError("scenes: expected one of list, validate, new")
 
 
+# --------------------------------------------------------------------------- validate
+def cmd_validate(args) -> int:
+    from bench.validate import render_markdown, run_validation
+
+    res = run_validation(n=args.n, out=args.out, workers=args.workers, checks=args.checks, progress=not args.no_progress)
+    print(render_markdown(res))
+    print(f"wrote {args.out / 'validate.json'} and {args.out / 'validate.md'} ({res['seconds']} s)")
+    if res["failures"]:
+        print(f"realgap validate: {len(res['failures'])} target(s) missed (see 'Targets' above)", file=sys.stderr)
+        return 1
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -216,17 +230,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_score)
 
+    from bench.compare import add_compare_arguments, compare_main
+
+    p = sub.add_parser("compare", help="paired base-vs-tuned trade-off report with bootstrap CIs",
+                       description="Pair BASE_RUN and TUNED_RUN images by (scene, seed) and report, per metric and "
+                       "family, the mean paired difference (tuned - base) with a paired bootstrap 95%% CI, the "
+                       "aesthetic-vs-realism trade-off plot (one point per scene) and a verdict in words. Writes "
+                       "DIR/compare.json, DIR/compare.csv and DIR/report.html.")
+    add_compare_arguments(p)
+    p.set_defaults(func=compare_main)
+
     p = sub.add_parser("scenes", help="list, validate or create scene specs",
                        description="Work with scene specs (YAML files scenes/<family>/<name>.yaml).")
     ssub = p.add_subparsers(dest="scenes_cmd", metavar="ACTION")
-    q = ssub.add_parser("list", help="list scenes with phase and impact direction")
+    q = ssub.add_parser("list", help="list scenes with phase and impact direction",
+                        description="List scenes (id, phase, impact direction, title) and the scene-set hash.")
     q.add_argument("--scenes", default=None, metavar="SELECTOR", help=SCENES_HELP)
-    q = ssub.add_parser("validate", help="check every field of scene files (default: the bundled set)")
+    q = ssub.add_parser("validate", help="check every field of scene files (default: the bundled set)",
+                        description="Check every field of scene files: types, ranges, family, id = path, unit-length "
+                        "impact direction, unknown or duplicate keys. Prints one line per problem "
+                        "(file: field: expected ...; got ...) and exits 2 when any is found.")
     q.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=".yaml files or folders")
-    q = ssub.add_parser("new", help="write a commented template for a new scene that validates")
+    q = ssub.add_parser("new", help="write a commented template for a new scene that validates",
+                        description="Write scenes/FAMILY/NAME.yaml: a commented template that validates as it is; "
+                        "edit its TODO fields. Never overwrites an existing file.")
     q.add_argument("id", metavar="FAMILY/NAME")
     q.add_argument("--dir", default=None, help="scenes folder to write into (default: the bundled scenes/ folder)")
     p.set_defaults(func=cmd_scenes, _parser=p)
+
+    p = sub.add_parser("validate", help="check the scorers against a labelled, full-factorial validation set",
+                       description="Render a labelled validation set (symmetric x transitional x plausible, balanced "
+                       "nuisance) and report AUROCs with CIs, shortcut AUROCs, invariance and sensitivity. "
+                       "Exits 1 when a target is missed.")
+    p.add_argument("--n", type=_positive, default=480, help="images (rounded to a multiple of 24; default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("validate"), metavar="DIR", help="where validate.json and validate.md go (default: %(default)s)")
+    p.add_argument("--workers", type=_positive, default=2, help="processes (default: %(default)s)")
+    p.add_argument("--checks", type=_positive, default=96, help="images that also get the invariance and sensitivity checks (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_validate)
 
     _add_optional_commands(sub)
     return parser

@@ -17,6 +17,14 @@ from typing import Any
 
 import numpy as np
 
+def _file_mode() -> int:
+    """0666 minus the process umask: what open() would give a new file (mkstemp gives 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
 MIN_SIDE = 16  # smaller images carry too little structure to score
 MAX_PIXELS = 64_000_000
 
@@ -104,6 +112,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -129,6 +129,14 @@ def write_report(out: Path, df, summary: dict) -> None:
     parts.append("<h2>Summary</h2>")
     parts.append(summary_table(summary, metrics))
     parts.append("<p class='muted'>realism = mean(transitional, plausibility, 1 - symmetry). Higher symmetry is the iconic look.</p>")
+    div = summary.get("diversity")
+    if div:
+        parts.append("<h2>Diversity</h2>")
+        parts.append(
+            f"<p>Mean per-scene diversity ({escape(str(div.get('features', '')))} Vendi score, normalised to 0..1): "
+            f"<b>{escape(fmt_ci(div))}</b> over {div.get('n', 0)} scenes. 0 = a scene's seeds give the same picture, "
+            "1 = every seed a different one (Friedman &amp; Dieng 2023; preference tuning tends to lower it).</p>"
+        )
     bad = df[df["status"] != "ok"]
     if len(bad):
         parts.append(f"<h2 class='bad'>Images not scored ({len(bad)})</h2><table><tr><th class='l'>image</th><th class='l'>status</th><th class='l'>detail</th></tr>")

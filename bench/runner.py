@@ -298,6 +298,9 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None) -> dict[str, Any]
         "scorers": {i.name: {"version": i.version, "higher_is_better": i.higher_is_better} for i in list_scorers()},
         "versions": _versions(),
     }
+    from bench.compare import run_diversity
+
+    summary["diversity"] = run_diversity(out, df)
     atomic_write_text(out / "summary.json", dumps_json(summary))
     write_report(out, df, summary)
     return summary

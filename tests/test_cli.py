@@ -22,7 +22,7 @@ def test_help_does_not_import_heavy_libraries():
     assert out == ""
 
 
-@pytest.mark.parametrize("cmd", [[], ["run"], ["score"], ["scenes"], ["scenes", "list"], ["scenes", "validate"], ["scenes", "new"], ["submit"], ["leaderboard", "build"]])
+@pytest.mark.parametrize("cmd", [[], ["run"], ["score"], ["compare"], ["validate"], ["scenes"], ["scenes", "list"], ["scenes", "validate"], ["scenes", "new"], ["submit"], ["leaderboard", "build"]])
 def test_every_subcommand_has_help(cmd, capsys):
     with pytest.raises(SystemExit) as exc:
         main([*cmd, "--help"])

@@ -1,0 +1,419 @@
+"""``realgap validate``: evidence that each scorer measures what it claims.
+
+Renders a labelled validation set with the procedural renderer in a full
+factorial design over three independent binary labels (symmetric,
+transitional, plausible), every combination equally often within each family,
+with nuisance factors (image size and aspect, brightness, noise, blur, JPEG
+quality, and the renderer's own background / colour / scale / position /
+"polished" variation) assigned by a balanced rotation so that no nuisance
+setting goes with any label.  It reports, with bootstrap 95% CIs:
+
+* AUROC of each scorer against its own label (per family and overall);
+* shortcut AUROCs: each scorer against the two labels it should ignore, and
+  simple nuisance features (brightness, contrast, colourfulness, centring)
+  against each label;
+* invariance: median |change| of each score under JPEG quality 70, 0.5x
+  resize, +-20% brightness and a small crop;
+* sensitivity: the change when an image is made mirror-symmetric, when motion
+  streaks are added, and when fragment sizes are made uniform.
+
+It exits non-zero when a target is missed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.imageio import atomic_write_text, dumps_json
+from bench.stats import BOOT_SEED
+
+SCORER_LABEL = {"symmetry": "symmetric", "transitional": "transitional", "plausibility": "plausible"}
+LABELS = ("symmetric", "transitional", "plausible")
+NUISANCE = ("brightness", "contrast", "colourfulness", "centring")
+TARGETS = {
+    "auroc_overall": 0.95,
+    "auroc_family": 0.90,
+    "shortcut_low": 0.40,
+    "shortcut_high": 0.60,
+    "invariance_median": 0.05,
+}
+SHAPES = ((256, 256), (224, 288), (288, 224), (320, 320), (192, 192), (240, 320))
+JPEG = (None, 90, 75)
+NOISE = (0.0, 0.01, 0.02)
+BLUR = (0.0, 0.6)
+GAIN = (1.0, 0.85, 1.15)
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int
+    scene_id: str
+    family: str
+    seed: int
+    labels: dict
+    shape: tuple[int, int]
+    jpeg: int | None
+    noise: float
+    blur: float
+    gain: float
+
+
+# ------------------------------------------------------------------ statistics
+def auroc(scores, labels) -> float:
+    """Area under the ROC curve of ``scores`` for binary ``labels`` (Mann-Whitney
+    U / (n1 n0), ties counted half).  NaN scores are dropped."""
+    from scipy.stats import rankdata
+
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    ok = np.isfinite(s)
+    s, y = s[ok], y[ok]
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return math.nan
+    r = rankdata(s)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def auroc_ci(scores, labels, *, n_boot: int = 500, seed: int = BOOT_SEED) -> dict:
+    """AUROC with a stratified percentile bootstrap 95% CI."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    ok = np.isfinite(s)
+    s, y = s[ok], y[ok]
+    est = auroc(s, y)
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    if not math.isfinite(est) or len(pos) < 2 or len(neg) < 2:
+        return {"auroc": _r(est), "ci_low": None, "ci_high": None, "n": int(len(s))}
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        boots.append(auroc(s[idx], y[idx]))
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return {"auroc": _r(est), "ci_low": _r(lo), "ci_high": _r(hi), "n": int(len(s))}
+
+
+def _r(x) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+
+# ------------------------------------------------------------------ nuisance
+def nuisance_features(image: np.ndarray) -> dict[str, float]:
+    """Simple global features a shortcut could use: mean brightness, RMS contrast,
+    colourfulness (Hasler & Suesstrunk 2003) and centring (distance of the
+    edge-mass centroid from the image centre, as a fraction of the half-diagonal)."""
+    import cv2
+
+    grey = image.mean(axis=2)
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    rg, yb = r - g, 0.5 * (r + g) - b
+    colourful = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    mag = np.hypot(gx, gy)
+    h, w = grey.shape
+    total = float(mag.sum()) or 1.0
+    cy = float((mag.sum(axis=1) * np.arange(h)).sum() / total)
+    cx = float((mag.sum(axis=0) * np.arange(w)).sum() / total)
+    centring = 1.0 - math.hypot(cx - w / 2, cy - h / 2) / math.hypot(w / 2, h / 2)
+    return {"brightness": float(grey.mean()), "contrast": float(grey.std()), "colourfulness": float(colourful), "centring": centring}
+
+
+def degrade(image_u8: np.ndarray, item: Item) -> np.ndarray:
+    """Apply the item's nuisance settings (gain, blur, noise, JPEG) to a rendered image."""
+    import cv2
+
+    img = image_u8.astype(np.float32)
+    if item.gain != 1.0:
+        img = img * item.gain
+    if item.blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), item.blur)
+    if item.noise > 0:
+        rng = np.random.default_rng(10_000 + item.index)
+        img = img + rng.normal(0, item.noise * 255, img.shape).astype(np.float32)
+    out = np.clip(img, 0, 255).round().astype(np.uint8)
+    if item.jpeg is not None:
+        out = jpeg(out, item.jpeg)
+    return out
+
+
+def jpeg(image_u8: np.ndarray, quality: int) -> np.ndarray:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", image_u8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+# ------------------------------------------------------------------ design
+def design(n: int) -> list[Item]:
+    """Full factorial: per family, the 8 label combinations each ``n // 24`` times
+    (at least 2), polished balanced within each cell, nuisance by rotation."""
+    from bench.spec import FAMILIES, bundled_scenes
+
+    scenes = bundled_scenes()
+    reps = max(2, n // (len(FAMILIES) * 8))
+    items: list[Item] = []
+    for fam in FAMILIES:
+        fam_scenes = [s for s in scenes if s.family == fam]
+        for combo_i, combo in enumerate(itertools.product((False, True), repeat=3)):
+            for r in range(reps):
+                labels = dict(zip(LABELS, combo))
+                labels["polished"] = bool(r % 2)
+                k = len(items)
+                scene = fam_scenes[(r + combo_i) % len(fam_scenes)]
+                items.append(
+                    Item(
+                        index=k,
+                        scene_id=scene.id,
+                        family=fam,
+                        seed=1000 + r,
+                        labels=labels,
+                        # rotation by replicate index: the same settings appear in every cell
+                        shape=SHAPES[r % len(SHAPES)],
+                        jpeg=JPEG[(r // 2) % len(JPEG)],
+                        noise=NOISE[(r // 3) % len(NOISE)],
+                        blur=BLUR[(r // 2) % len(BLUR)],
+                        gain=GAIN[(r // 4) % len(GAIN)],
+                    )
+                )
+    return items
+
+
+def _scene(scene_id: str):
+    from bench.spec import select_scenes
+
+    return select_scenes(scene_id)[0]
+
+
+def _render(item: Item) -> np.ndarray:
+    from bench.generators.procedural import render
+
+    img, _ = render(_scene(item.scene_id), item.seed, labels=item.labels, shape=item.shape)
+    return degrade(img, item)
+
+
+def _main_scores(image_u8: np.ndarray, scene) -> dict[str, float]:
+    from bench.imageio import to_float
+    from metrics.registry import score_image
+
+    row = score_image(to_float(image_u8), scene)
+    return {k: row[k] for k in ("symmetry", "transitional", "plausibility", "aesthetic", "realism")}
+
+
+# ------------------------------------------------------------------ manipulations
+def mirror_symmetric(image_u8: np.ndarray) -> np.ndarray:
+    """Left half reflected onto the right: an exactly mirror-symmetric image."""
+    h, w = image_u8.shape[:2]
+    out = image_u8.copy()
+    half = w // 2
+    out[:, w - half :] = image_u8[:, :half][:, ::-1]
+    return out
+
+
+def add_streaks(image_u8: np.ndarray, direction, seed: int) -> np.ndarray:
+    """Pieces in flight: small dark/bright fragments smeared along ``direction``
+    (motion blur turns a moving point into a line along its velocity)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    h, w = image_u8.shape[:2]
+    layer = np.zeros((h, w), np.float32)
+    dx, dy = direction
+    s = min(h, w)
+    for _ in range(40):
+        x, y = rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.1 * h, 0.9 * h)
+        length = rng.uniform(0.04, 0.10) * s
+        cv2.line(layer, (int(x), int(y)), (int(x + dx * length), int(y + dy * length)), 1.0, max(1, s // 160), cv2.LINE_AA)
+    base = image_u8.astype(np.float32)
+    tone = 255.0 if base.mean() < 128 else 0.0
+    out = base * (1 - 0.8 * layer[..., None]) + tone * 0.8 * layer[..., None]
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
+def _invariance_variants(image_u8: np.ndarray) -> dict[str, np.ndarray]:
+    import cv2
+
+    h, w = image_u8.shape[:2]
+    c = max(2, int(round(0.04 * min(h, w))))
+    return {
+        "jpeg70": jpeg(image_u8, 70),
+        "resize0.5": cv2.resize(image_u8, (w // 2, h // 2), interpolation=cv2.INTER_AREA),
+        "brightness+20%": np.clip(image_u8.astype(np.float32) * 1.2, 0, 255).round().astype(np.uint8),
+        "brightness-20%": np.clip(image_u8.astype(np.float32) * 0.8, 0, 255).round().astype(np.uint8),
+        "crop4%": image_u8[c : h - c, c : w - c].copy(),
+    }
+
+
+def _evaluate(item: Item, with_checks: bool) -> dict[str, Any]:
+    """Score one validation item (and, for a subset, its manipulated variants)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    from bench.imageio import to_float
+
+    scene = _scene(item.scene_id)
+    img = _render(item)
+    row: dict[str, Any] = {"index": item.index, "family": item.family, "scene_id": item.scene_id, **item.labels}
+    row.update(_main_scores(img, scene))
+    row.update(nuisance_features(to_float(img)))
+    if with_checks:
+        inv = {}
+        for name, var in _invariance_variants(img).items():
+            s = _main_scores(var, scene)
+            inv[name] = {k: s[k] - row[k] for k in ("symmetry", "transitional", "plausibility")}
+        row["invariance"] = inv
+        sens = {}
+        if not item.labels["symmetric"]:
+            sens["mirror->symmetry"] = _main_scores(mirror_symmetric(img), scene)["symmetry"] - row["symmetry"]
+        if not item.labels["transitional"]:
+            d = scene.physics.impact_direction
+            sens["streaks->transitional"] = _main_scores(add_streaks(img, d, item.index), scene)["transitional"] - row["transitional"]
+        if item.labels["plausible"]:
+            from bench.generators.procedural import render
+
+            labels = dict(item.labels, plausible=False)
+            uni, _ = render(scene, item.seed, labels=labels, shape=item.shape)
+            sens["uniform-sizes->plausibility"] = _main_scores(degrade(uni, item), scene)["plausibility"] - row["plausibility"]
+        row["sensitivity"] = sens
+    return row
+
+
+def _evaluate_star(args):
+    return _evaluate(*args)
+
+
+# ------------------------------------------------------------------ report
+def analyse(rows: list[dict]) -> dict[str, Any]:
+    """Turn per-image rows into the validation numbers and target checks."""
+    fams = sorted({r["family"] for r in rows})
+    out: dict[str, Any] = {"n_images": len(rows), "targets": TARGETS, "auroc": {}, "shortcuts": {}, "nuisance": {}}
+    for scorer, label in SCORER_LABEL.items():
+        s = [r[scorer] for r in rows]
+        y = [r[label] for r in rows]
+        out["auroc"][scorer] = {"label": label, "overall": auroc_ci(s, y)}
+        for fam in fams:
+            sub = [r for r in rows if r["family"] == fam]
+            out["auroc"][scorer][fam] = auroc_ci([r[scorer] for r in sub], [r[label] for r in sub])
+        out["shortcuts"][scorer] = {
+            other: auroc_ci(s, [r[other] for r in rows]) for other in LABELS if other != label
+        }
+    for feat in NUISANCE:
+        out["nuisance"][feat] = {label: auroc_ci([r[feat] for r in rows], [r[label] for r in rows]) for label in LABELS}
+    checked = [r for r in rows if "invariance" in r]
+    inv: dict[str, dict[str, float]] = {}
+    for r in checked:
+        for name, deltas in r["invariance"].items():
+            for k, v in deltas.items():
+                inv.setdefault(k, {}).setdefault(name, []).append(abs(v))
+    out["invariance"] = {k: {name: _r(float(np.nanmedian(v))) for name, v in d.items()} for k, d in inv.items()}
+    sens: dict[str, list[float]] = {}
+    for r in checked:
+        for name, v in r.get("sensitivity", {}).items():
+            sens.setdefault(name, []).append(v)
+    out["sensitivity"] = {
+        name: {"median_change": _r(float(np.nanmedian(v))), "share_in_expected_direction": _r(float(np.mean(
+            [(x < 0) if name.startswith("uniform") else (x > 0) for x in v if math.isfinite(x)] or [math.nan]))), "n": len(v)}
+        for name, v in sorted(sens.items())
+    }
+    out["failures"] = check_targets(out, fams)
+    return out
+
+
+def check_targets(res: dict, fams: list[str]) -> list[str]:
+    """Every missed target as a line."""
+    t = TARGETS
+    bad = []
+    for scorer, d in res["auroc"].items():
+        a = d["overall"]["auroc"]
+        if a is None or a < t["auroc_overall"]:
+            bad.append(f"AUROC {scorer} vs {d['label']} overall {a} < {t['auroc_overall']}")
+        for fam in fams:
+            a = d[fam]["auroc"]
+            if a is None or a < t["auroc_family"]:
+                bad.append(f"AUROC {scorer} vs {d['label']} in {fam} {a} < {t['auroc_family']}")
+    for scorer, d in res["shortcuts"].items():
+        for other, st in d.items():
+            a = st["auroc"]
+            if a is None or not t["shortcut_low"] <= a <= t["shortcut_high"]:
+                bad.append(f"shortcut: {scorer} vs {other} AUROC {a} outside [{t['shortcut_low']}, {t['shortcut_high']}]")
+    for feat, d in res["nuisance"].items():
+        for label, st in d.items():
+            a = st["auroc"]
+            if a is None or not t["shortcut_low"] <= a <= t["shortcut_high"]:
+                bad.append(f"shortcut: nuisance {feat} vs {label} AUROC {a} outside [{t['shortcut_low']}, {t['shortcut_high']}]")
+    for scorer, d in res["invariance"].items():
+        for name, v in d.items():
+            if v is None or v > t["invariance_median"]:
+                bad.append(f"invariance: {scorer} under {name} median |change| {v} > {t['invariance_median']}")
+    return bad
+
+
+def _fmt(st: dict) -> str:
+    if st.get("auroc") is None:
+        return "n/a"
+    if st.get("ci_low") is None:
+        return f"{st['auroc']:.3f}"
+    return f"{st['auroc']:.3f} [{st['ci_low']:.3f}, {st['ci_high']:.3f}]"
+
+
+def render_markdown(res: dict) -> str:
+    """The readable report (Markdown; the scorer cards quote it)."""
+    fams = [k for k in next(iter(res["auroc"].values())) if k not in ("label", "overall")]
+    lines = [f"# realgap validate: {res['n_images']} labelled images", ""]
+    lines += ["## AUROC of each scorer against its own label (95% bootstrap CI)", ""]
+    lines += ["| scorer | label | overall | " + " | ".join(fams) + " |", "|---|---|---|" + "---|" * len(fams)]
+    for scorer, d in res["auroc"].items():
+        lines.append(f"| {scorer} | {d['label']} | {_fmt(d['overall'])} | " + " | ".join(_fmt(d[f]) for f in fams) + " |")
+    lines += ["", "## Shortcuts (target: AUROC within 0.40-0.60)", "", "| score | against label | AUROC |", "|---|---|---|"]
+    for scorer, d in res["shortcuts"].items():
+        for other, st in d.items():
+            lines.append(f"| {scorer} | {other} | {_fmt(st)} |")
+    for feat, d in res["nuisance"].items():
+        for label, st in d.items():
+            lines.append(f"| nuisance: {feat} | {label} | {_fmt(st)} |")
+    lines += ["", "## Invariance: median |change| of the score (target <= 0.05)", ""]
+    names = sorted({n for d in res["invariance"].values() for n in d})
+    lines += ["| score | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for scorer, d in res["invariance"].items():
+        lines.append(f"| {scorer} | " + " | ".join(f"{d.get(n):.3f}" if d.get(n) is not None else "n/a" for n in names) + " |")
+    lines += ["", "## Sensitivity: change when the property is manipulated", "", "| manipulation | median change | share in expected direction | n |", "|---|---|---|---|"]
+    for name, d in res["sensitivity"].items():
+        lines.append(f"| {name} | {d['median_change']} | {d['share_in_expected_direction']} | {d['n']} |")
+    lines += ["", "## Targets", ""]
+    lines += [f"- MISSED: {f}" for f in res["failures"]] or ["- all targets met"]
+    return "\n".join(lines) + "\n"
+
+
+def run_validation(n: int = 480, out: Path | None = None, workers: int = 2, checks: int = 96, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    items = design(n)
+    step = max(1, len(items) // max(1, checks))
+    tasks = [(it, it.index % step == 0) for it in items]
+    t0 = time.perf_counter()
+    rows = []
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for row in tqdm(pool.map(_evaluate_star, tasks, chunksize=4), total=len(tasks), desc="validate", unit="img",
+                            disable=not progress, file=sys.stderr):
+                rows.append(row)
+    else:
+        for t in tqdm(tasks, desc="validate", unit="img", disable=not progress, file=sys.stderr):
+            rows.append(_evaluate(*t))
+    res = analyse(rows)
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    if out is not None:
+        out = Path(out)
+        atomic_write_text(out / "validate.json", dumps_json(res))
+        atomic_write_text(out / "validate.md", render_markdown(res))
+    return res
