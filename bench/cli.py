@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__
+from bench.weights import add_weights_arguments, scoring_from_args
 
 DESCRIPTION = """\
 realgap measures the realism gap: how far a text-to-image checkpoint drifts from
@@ -77,6 +78,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                    "the run folder equals a 1-process run's. Under `accelerate launch` or torchrun the split is automatic")
     p.add_argument("--shard", default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_weights_arguments(p)
 
 
 DIFFUSERS_OPTIONS = ("steps", "guidance", "batch_size", "device", "dtype", "lora", "lora_scale")
@@ -111,7 +113,7 @@ def cmd_run(args) -> int:
         progress=not args.no_progress,
         shard=_shard(args.shard),
     )
-    return _print_summary(run(cfg), args.out)
+    return _print_summary(run(cfg, scoring=scoring_from_args(args)), args.out)
 
 
 def _shard(text: str | None) -> tuple[int, int]:
@@ -152,7 +154,8 @@ def _print_summary(summary, out: Path) -> int:
 def cmd_score(args) -> int:
     from bench.scoring import score_manifest
 
-    return score_manifest(args.manifest, args.out, extra_scenes=args.scenes, progress=not args.no_progress)
+    return score_manifest(args.manifest, args.out, extra_scenes=args.scenes, progress=not args.no_progress,
+                          scoring=scoring_from_args(args))
 
 
 # --------------------------------------------------------------------------- scenes
@@ -227,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", required=True, type=Path, metavar="MANIFEST.csv")
     p.add_argument("--out", required=True, type=Path, metavar="SCORES.csv")
     p.add_argument("--scenes", default=None, metavar="PATH", help="extra scene files or folders (comma-separated) for scene_ids that are not bundled")
+    p.add_argument("--device", default=None, help="device for model-backed scorers: auto, cuda, mps or cpu (default: auto)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_weights_arguments(p)
     p.set_defaults(func=cmd_score)
 
     from bench.compare import add_compare_arguments, compare_main
@@ -298,6 +303,7 @@ def run_command(args) -> int:
     from bench.generators import ModelError
     from bench.runner import RunError
     from bench.spec import SpecError
+    from bench.weights import WeightsError
 
     try:
         return int(args.func(args) or 0)
@@ -305,7 +311,7 @@ def run_command(args) -> int:
         for line in exc.lines:
             print(line, file=sys.stderr)
         return 2
-    except (UserError, ModelError, RunError) as exc:
+    except (UserError, ModelError, RunError, WeightsError) as exc:
         print(f"realgap {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -40,7 +40,9 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def score_manifest(manifest: Path, out: Path, *, extra_scenes: str | None = None, progress: bool = True) -> int:
+def score_manifest(
+    manifest: Path, out: Path, *, extra_scenes: str | None = None, progress: bool = True, scoring: Scoring | None = None
+) -> int:
     """Score every image of ``manifest`` into ``out``; bad images get a status, never stop the run."""
     from tqdm import tqdm
 
@@ -55,7 +57,7 @@ def score_manifest(manifest: Path, out: Path, *, extra_scenes: str | None = None
     if extra_scenes:
         scenes.update({s.id: s for s in select_scenes(extra_scenes)})
     base = Path(manifest).resolve().parent
-    scoring = Scoring()
+    scoring = scoring or Scoring()
     results = []
     for r in tqdm(rows, desc="scoring", unit="img", disable=not progress, file=sys.stderr):
         sid = r["scene_id"]

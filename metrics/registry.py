@@ -76,12 +76,12 @@ def register(
 
 def _load_builtin() -> None:
     # Importing the modules registers them, in this (display) order.
-    from metrics import aesthetic, plausibility, realism, symmetry, transitional  # noqa: F401
+    from metrics import aesthetic, clip_scores, plausibility, realism, symmetry, transitional  # noqa: F401
 
 
 def list_scorers() -> list[ScorerInfo]:
     _load_builtin()
-    order = ["symmetry", "transitional", "plausibility", "aesthetic", "realism"]
+    order = ["symmetry", "transitional", "plausibility", "aesthetic", "alignment", "realism"]
     known = [n for n in order if n in _REGISTRY] + sorted(n for n in _REGISTRY if n not in order)
     return [_REGISTRY[n] for n in known]
 
