@@ -164,6 +164,9 @@ def run(cfg: RunConfig, *, scoring: Scoring | None = None, generator=None) -> di
 
     from bench.generators import make_generator
 
+    import cv2
+
+    cv2.setNumThreads(1)  # per-image work is small: OpenCV's thread pool only adds overhead (about 2x here)
     scoring = scoring or Scoring()
     generator = generator or make_generator(cfg.model, **cfg.generator_options)
     out = Path(cfg.out)
