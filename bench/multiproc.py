@@ -62,7 +62,7 @@ def run_processes(args, argv: list[str], n: int):
             env["CUDA_VISIBLE_DEVICES"] = str(i)
         procs.append(subprocess.Popen(base + ["--shard", f"{i}/{n}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
     cache = Path(args.out) / "cache"
-    bar = tqdm(total=total, desc=f"{args.model} x{n} processes", unit="img", disable=args.no_progress, file=sys.stderr)
+    bar = tqdm(total=total, desc=f"{args.model} x{n} processes", unit="img", disable=True if args.no_progress else None, file=sys.stderr)
     try:
         while any(p.poll() is None for p in procs):
             done = sum(1 for _ in cache.rglob("*.json")) if cache.exists() else 0

@@ -107,8 +107,12 @@ def realism_aesthetic_plot(df, summary: dict) -> str:
     )
 
 
-def write_report(out: Path, df, summary: dict) -> None:
-    """Write RUN_DIR/report.html from the scores table and the summary."""
+def write_report(out: Path, df, summary: dict, phases: dict[str, str] | None = None) -> None:
+    """Write RUN_DIR/report.html from the scores table and the summary.
+
+    ``phases`` maps scene ids to the phase their spec asks for (coverage ledger)."""
+    from bench.audit import audit_sections
+
     metrics = ["realism", "aesthetic", "symmetry", "transitional", "plausibility"]
     src = summary.get("aesthetic_source", "")
     s = summary["settings"]
@@ -145,6 +149,7 @@ def write_report(out: Path, df, summary: dict) -> None:
         parts.append("</table>")
     parts.append("<h2>Realism vs aesthetic</h2>")
     parts.append(realism_aesthetic_plot(df, summary))
+    parts.extend(audit_sections(Path(out), df, summary, phases or {}, thumbnail_data_uri))
     parts.append("<h2>Images</h2>")
     for sid, sub in df.groupby("scene_id", sort=True):
         parts.append(f"<div class='scene'><b>{escape(str(sid))}</b><div class='grid'>")

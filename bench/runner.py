@@ -185,7 +185,7 @@ def run(cfg: RunConfig, *, scoring: Scoring | None = None, generator=None) -> di
             shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
             print(f"realgap run: {len(gone)} of {len(jobs)} images are missing from the folder: {shown}", file=sys.stderr)
 
-    bar = tqdm(total=len(jobs), desc=generator.model, unit="img", disable=not cfg.progress, file=sys.stderr)
+    bar = tqdm(total=len(jobs), desc=generator.model, unit="img", disable=None if cfg.progress else True, file=sys.stderr)
     try:
         batch = max(1, int(getattr(generator, "batch_size", 1)))
         for start in range(0, len(jobs), batch):
@@ -305,7 +305,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None) -> dict[str, Any]
 
     summary["diversity"] = run_diversity(out, df)
     atomic_write_text(out / "summary.json", dumps_json(summary))
-    write_report(out, df, summary)
+    write_report(out, df, summary, {sid: s.physics.phase for sid, s in by_id.items()})
     return summary
 
 

@@ -59,7 +59,7 @@ def score_manifest(
     base = Path(manifest).resolve().parent
     scoring = scoring or Scoring()
     results = []
-    for r in tqdm(rows, desc="scoring", unit="img", disable=not progress, file=sys.stderr):
+    for r in tqdm(rows, desc="scoring", unit="img", disable=None if progress else True, file=sys.stderr):
         sid = r["scene_id"]
         head = {"image": r["image"], "scene_id": sid}
         if sid and sid not in scenes:

@@ -405,10 +405,10 @@ def run_validation(n: int = 480, out: Path | None = None, workers: int = 2, chec
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             for row in tqdm(pool.map(_evaluate_star, tasks, chunksize=4), total=len(tasks), desc="validate", unit="img",
-                            disable=not progress, file=sys.stderr):
+                            disable=None if progress else True, file=sys.stderr):
                 rows.append(row)
     else:
-        for t in tqdm(tasks, desc="validate", unit="img", disable=not progress, file=sys.stderr):
+        for t in tqdm(tasks, desc="validate", unit="img", disable=None if progress else True, file=sys.stderr):
             rows.append(_evaluate(*t))
     res = analyse(rows)
     res["seconds"] = round(time.perf_counter() - t0, 1)
