@@ -145,3 +145,24 @@ def test_bad_run_arguments_give_one_line(tmp_path, capsys, argv, expected):
     code = run_cli("--out", str(tmp_path / "x"), *argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and expected in err[0], err
+
+
+@pytest.mark.slow
+def test_two_processes_equal_one_process(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    args = ["--model", "procedural:iconic=0.5", "--scenes", "fluid,fracture/bottle-bullet", "--seeds", "2", "--size", "96", "--no-progress"]
+    assert run_cli("--out", str(one), *args) == 0
+    assert main(["run", "--out", str(two), "--processes", "2", *args]) == 0
+    for name in OUTPUTS:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_shard_env_from_accelerate_or_torchrun(monkeypatch):
+    from bench.cli import _shard
+
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "2")
+    assert _shard(None) == (2, 4)
+    monkeypatch.delenv("WORLD_SIZE")
+    assert _shard(None) == (0, 1)
+    assert _shard("1/3") == (1, 3)
