@@ -29,7 +29,8 @@ then open runs/compare/report.html.
 MODEL_HELP = (
     "what generates the images: procedural:physical | procedural:iconic | procedural:iconic=<0..1> "
     "(embedded renderer, CPU, no weights); images:<folder> (your own images named "
-    "<family>/<name>/<seed>.png); diffusers:<hub id|local folder|.safetensors file>"
+    "<family>/<name>/<seed>.png); diffusers:<hub id|local folder|.safetensors file>; "
+    "organism:<folder> (the model organism, see 'realgap organism')"
 )
 SCENES_HELP = (
     "which scenes: 'all' (default), a family (fracture), an id (fluid/milk-drop-crown), a glob (impact/*), "
@@ -89,6 +90,8 @@ def _generator_options(args) -> dict:
     if given and not args.model.startswith("diffusers:"):
         flags = ", ".join("--" + k.replace("_", "-") for k in given)
         raise UserError(f"{flags}: apply to diffusers:<model> only; --model is '{args.model}'")
+    if args.model.startswith("diffusers:"):
+        given["progress"] = not args.no_progress
     return given
 
 
@@ -283,6 +286,9 @@ def _add_optional_commands(sub) -> None:
     from bench import leaderboard_cli
 
     leaderboard_cli.register(sub)
+    from bench.organism import cli as organism_cli
+
+    organism_cli.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -171,6 +171,9 @@ def run(cfg: RunConfig, *, scoring: Scoring | None = None, generator=None) -> di
     generator = generator or make_generator(cfg.model, **cfg.generator_options)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    check_size = getattr(generator, "check_size", None)
+    if check_size is not None:
+        check_size(cfg.size)  # before run.json exists, so a corrected re-run is not refused
     record = run_record(cfg, generator, scoring)
     _check_run_json(out / "run.json", record)
     ident = record["scoring"]
