@@ -50,9 +50,9 @@ def test_score_marks_bad_images_and_scores_good_ones(tmp_path, capsys):
     from bench.spec import select_scenes
 
     (scene,) = select_scenes("fracture/bottle-bullet")
-    img, _ = render(scene, 0, size=96)
+    img, _ = render(scene, 0, size=256)
     _write_png(tmp_path / "good.png", img)
-    _write_png(tmp_path / "good_nospec.png", render(scene, 1, size=96)[0])
+    _write_png(tmp_path / "good_nospec.png", render(scene, 1, size=256)[0])
     full = (tmp_path / "good.png").read_bytes()
     (tmp_path / "truncated.png").write_bytes(full[: len(full) // 2])
     (tmp_path / "empty.png").write_bytes(b"")

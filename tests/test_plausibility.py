@@ -1,0 +1,142 @@
+"""Tests of the plausibility scorer on drawn images (tests/conftest.py)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from metrics.plausibility import fit_power_law, plausibility
+from metrics.registry import get_scorer
+
+COLUMNS = (
+    "plausibility",
+    "plausibility_size_law",
+    "plausibility_size_tau",
+    "plausibility_direction",
+    "plausibility_junctions",
+    "plausibility_note",
+)
+
+
+def test_registered_with_exact_columns():
+    info = get_scorer("plausibility")
+    assert info.columns == COLUMNS
+    assert info.fn is plausibility
+
+
+def test_fit_recovers_a_known_exponent():
+    # continuous power law above x_min = 10 by inverse CDF, tau = 1.6
+    rng = np.random.default_rng(0)
+    x = np.round(10.0 * rng.random(2000) ** (-1.0 / 0.6))
+    tau, xmin, n_tail, ks = fit_power_law(x)
+    assert abs(tau - 1.6) < 0.08
+    assert n_tail > 500 and ks < 0.1
+
+
+def test_fit_needs_enough_fragments():
+    tau, _, n, _ = fit_power_law(np.array([5.0, 9.0, 30.0]))
+    assert math.isnan(tau) and n == 3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_power_law_fragments_recover_tau(draw, seed):
+    img, areas = draw.power_law_fragments(np.random.default_rng(seed), tau=1.6)
+    out = plausibility(img)
+    # measured: tau 1.37-1.73 over seeds 0-11 (mean 1.54); the discs are
+    # truncated at 900 px, which the truncated fit accounts for
+    assert abs(out["plausibility_size_tau"] - 1.6) <= 0.3
+    assert out["plausibility_size_law"] > 0.7
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_uniform_fragments_fail_the_size_law(draw, seed):
+    img, _ = draw.uniform_fragments(np.random.default_rng(seed))
+    out = plausibility(img)
+    assert out["plausibility_size_law"] < 0.3
+
+
+def test_scene_exponent_range_is_used(draw, scene_factory):
+    img, _ = draw.power_law_fragments(np.random.default_rng(0), tau=1.6)
+    inside = plausibility(img, scene_factory(exponent=(1.2, 2.2)))["plausibility_size_law"]
+    outside = plausibility(img, scene_factory(exponent=(2.6, 3.0)))["plausibility_size_law"]
+    assert inside > 0.7 and outside < 0.3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_direction_along_and_against_the_spec(draw, scene_factory, seed):
+    img = draw.in_flight(np.random.default_rng(seed), direction=(1.0, 0.0))
+    along = plausibility(img, scene_factory((1.0, 0.0)))["plausibility_direction"]
+    against = plausibility(img, scene_factory((-1.0, 0.0)))["plausibility_direction"]
+    across = plausibility(img, scene_factory((0.0, 1.0)))["plausibility_direction"]
+    # measured: along 0.94-0.96, against 0.04-0.06, across 0.38-0.42 (seeds 0-2)
+    assert along > 0.7
+    assert against < 0.3
+    assert against < across < along
+
+
+def test_direction_follows_the_debris(draw, scene_factory):
+    d = (0.0, 1.0)
+    img = draw.in_flight(np.random.default_rng(3), direction=d, source=(0.5, 0.3), start=0.32)
+    assert plausibility(img, scene_factory(d))["plausibility_direction"] > 0.7
+    assert plausibility(img, scene_factory((0.0, -1.0)))["plausibility_direction"] < 0.3
+
+
+def test_direction_needs_a_scene(draw):
+    out = plausibility(draw.in_flight(np.random.default_rng(0)))
+    assert math.isnan(out["plausibility_direction"])
+    assert "no scene" in out["plausibility_note"]
+
+
+def test_t_junctions_beat_x_crossings(draw):
+    for k in range(3):
+        t = plausibility(draw.t_network(np.random.default_rng(k)))["plausibility_junctions"]
+        x = plausibility(draw.x_grid(np.random.default_rng(k)))["plausibility_junctions"]
+        # measured: T-network 0.88-0.96, grid 0.09-0.27 (seeds 0-2)
+        assert t > 0.7
+        assert x < 0.3
+
+
+def test_no_crack_network_is_nan(equal_star):
+    out = plausibility(equal_star)
+    assert math.isnan(out["plausibility_junctions"])
+    assert "no crack network" in out["plausibility_note"]
+
+
+@pytest.mark.parametrize("maker", ["t_network", "in_flight", "power_law_fragments"])
+def test_main_score_is_weighted_mean_of_finite_parts(draw, scene_factory, maker):
+    img = getattr(draw, maker)(np.random.default_rng(1))
+    img = img[0] if isinstance(img, tuple) else img
+    out = plausibility(img, scene_factory((1.0, 0.0)))
+    parts = [out[c] for c in ("plausibility_size_law", "plausibility_direction", "plausibility_junctions")]
+    pairs = [(p, w) for p, w in zip(parts, (1.0, 1.0, 0.5)) if math.isfinite(p)]
+    assert pairs
+    assert out["plausibility"] == pytest.approx(sum(p * w for p, w in pairs) / sum(w for _, w in pairs))
+
+
+def _same(a, b):
+    return all(a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k])) for k in a)
+
+
+def test_deterministic_whatever_the_memory_alignment(draw, scene_factory, shift):
+    img, _ = draw.power_law_fragments(np.random.default_rng(4))
+    s = scene_factory((1.0, 0.0))
+    ref = plausibility(img, s)
+    assert _same(ref, plausibility(img, s))
+    for offset in (1, 3):
+        assert _same(ref, plausibility(shift(img, offset), s))
+
+
+def test_constant_image_is_nan_with_note(constant_image):
+    out = plausibility(constant_image)
+    assert set(out) == set(COLUMNS)
+    assert all(math.isnan(out[c]) for c in COLUMNS[:-1])
+    assert out["plausibility_note"] == "blank image"
+
+
+def test_outputs_in_range(draw, equal_star, irregular_stars, noise_images, scene_factory):
+    images = [draw.in_flight(np.random.default_rng(k)) for k in range(2)] + [equal_star, *irregular_stars, *noise_images]
+    for im in images:
+        out = plausibility(im, scene_factory((1.0, 0.0)))
+        assert set(out) == set(COLUMNS)
+        for c in ("plausibility", "plausibility_size_law", "plausibility_direction", "plausibility_junctions"):
+            assert math.isnan(out[c]) or 0.0 <= out[c] <= 1.0
