@@ -110,17 +110,14 @@ def _r(x) -> float | None:
 # ------------------------------------------------------------------ nuisance
 def nuisance_features(image: np.ndarray) -> dict[str, float]:
     """Simple global features a shortcut could use: mean brightness, RMS contrast,
-    colourfulness (Hasler & Suesstrunk 2003) and centring (distance of the
-    edge-mass centroid from the image centre, as a fraction of the half-diagonal)."""
-    import cv2
-
+    colourfulness (Hasler & Suesstrunk 2003) and centring (distance from the image
+    centre of the centroid of the picture's departure from its median grey level -
+    where the subject sits - as a fraction of the half-diagonal)."""
     grey = image.mean(axis=2)
     r, g, b = image[..., 0], image[..., 1], image[..., 2]
     rg, yb = r - g, 0.5 * (r + g) - b
     colourful = math.hypot(rg.std(), yb.std()) + 0.3 * math.hypot(rg.mean(), yb.mean())
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
-    mag = np.hypot(gx, gy)
+    mag = np.abs(grey - np.median(grey))
     h, w = grey.shape
     total = float(mag.sum()) or 1.0
     cy = float((mag.sum(axis=1) * np.arange(h)).sum() / total)
@@ -220,23 +217,32 @@ def mirror_symmetric(image_u8: np.ndarray) -> np.ndarray:
     return out
 
 
-def add_streaks(image_u8: np.ndarray, direction, seed: int) -> np.ndarray:
-    """Pieces in flight: small dark/bright fragments smeared along ``direction``
-    (motion blur turns a moving point into a line along its velocity)."""
+N_STREAKS = 20
+
+
+def add_streaks(image_u8: np.ndarray, direction, seed: int, source=(0.5, 0.5)) -> np.ndarray:
+    """Pieces in flight: short streaks on rays from one apparent source (``source``,
+    fractions of width and height), inside a 90-degree cone around ``direction``,
+    each as long as a fixed fraction of its distance from the source - ballistic
+    debris in one exposure (PHYSICS.md, "Impact and ejecta")."""
     import cv2
 
     rng = np.random.default_rng(seed)
     h, w = image_u8.shape[:2]
-    layer = np.zeros((h, w), np.float32)
-    dx, dy = direction
     s = min(h, w)
-    for _ in range(40):
-        x, y = rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.1 * h, 0.9 * h)
-        length = rng.uniform(0.04, 0.10) * s
-        cv2.line(layer, (int(x), int(y)), (int(x + dx * length), int(y + dy * length)), 1.0, max(1, s // 160), cv2.LINE_AA)
+    sx, sy = source[0] * w, source[1] * h
+    base_angle = math.atan2(direction[1], direction[0])
+    layer = np.zeros((h, w), np.float32)
+    for _ in range(N_STREAKS):
+        a = base_angle + rng.uniform(-math.pi / 4, math.pi / 4)
+        r = rng.uniform(0.15, 0.48) * s
+        x0, y0 = sx + r * math.cos(a), sy + r * math.sin(a)
+        length = 0.18 * r
+        x1, y1 = x0 + length * math.cos(a), y0 + length * math.sin(a)
+        cv2.line(layer, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), 1.0, max(1, s // 128), cv2.LINE_AA)
     base = image_u8.astype(np.float32)
     tone = 255.0 if base.mean() < 128 else 0.0
-    out = base * (1 - 0.8 * layer[..., None]) + tone * 0.8 * layer[..., None]
+    out = base * (1 - 0.85 * layer[..., None]) + tone * 0.85 * layer[..., None]
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
@@ -277,7 +283,9 @@ def _evaluate(item: Item, with_checks: bool) -> dict[str, Any]:
             sens["mirror->symmetry"] = _main_scores(mirror_symmetric(img), scene)["symmetry"] - row["symmetry"]
         if not item.labels["transitional"]:
             d = scene.physics.impact_direction
-            sens["streaks->transitional"] = _main_scores(add_streaks(img, d, item.index), scene)["transitional"] - row["transitional"]
+            src = scene.physics.impact_point or (0.5, 0.5)
+            streaked = add_streaks(img, d, item.index, src)
+            sens["streaks->transitional"] = _main_scores(streaked, scene)["transitional"] - row["transitional"]
         if item.labels["plausible"]:
             from bench.generators.procedural import render
 

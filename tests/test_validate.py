@@ -1,0 +1,82 @@
+"""realgap validate: AUROC maths, a balanced design, and the direction of each sensitivity check."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from bench import validate as V
+from bench.imageio import to_float
+from metrics.registry import score_image
+
+
+def test_auroc_known_values():
+    assert V.auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == 1.0
+    assert V.auroc([0.9, 0.8, 0.2, 0.1], [0, 0, 1, 1]) == 0.0
+    assert V.auroc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1]) == 0.5  # ties count half
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000).astype(bool)
+    assert abs(V.auroc(rng.random(4000), y) - 0.5) < 0.03
+    ci = V.auroc_ci(list(np.r_[rng.normal(1, 1, 200), rng.normal(0, 1, 200)]), [1] * 200 + [0] * 200)
+    assert ci["ci_low"] < ci["auroc"] < ci["ci_high"] and 0.7 < ci["auroc"] < 0.82  # Phi(1/sqrt 2) = 0.76
+
+
+def test_design_is_full_factorial_and_nuisance_is_balanced():
+    items = V.design(96)
+    cells = Counter((it.family, it.labels["symmetric"], it.labels["transitional"], it.labels["plausible"]) for it in items)
+    assert len(cells) == 24 and len(set(cells.values())) == 1
+    for label in V.LABELS:
+        for attr in ("shape", "jpeg", "noise", "blur", "gain"):
+            on = Counter(getattr(it, attr) for it in items if it.labels[label])
+            off = Counter(getattr(it, attr) for it in items if not it.labels[label])
+            assert on == off, (label, attr)
+
+
+@pytest.fixture(scope="module")
+def cases():
+    from bench.generators.procedural import render
+    from bench.spec import select_scenes
+
+    out = []
+    for sid in ("fracture/window-pane-ball", "impact/crash-test-wall", "fluid/water-balloon-pin"):
+        (scene,) = select_scenes(sid)
+        for seed in (1, 2):
+            labels = {"symmetric": False, "transitional": False, "plausible": True, "polished": False}
+            img, _ = render(scene, seed, labels=labels, size=256)
+            uni, _ = render(scene, seed, labels=dict(labels, plausible=False), size=256)
+            out.append((scene, img, uni))
+    return out
+
+
+def _s(img, scene, key):
+    return score_image(to_float(img), scene)[key]
+
+
+def test_mirroring_raises_symmetry(cases):
+    deltas = [_s(V.mirror_symmetric(img), sc, "symmetry") - _s(img, sc, "symmetry") for sc, img, _ in cases]
+    print("mirror", np.round(deltas, 3))
+    assert all(d > 0.3 for d in deltas)
+
+
+def test_streaks_from_one_source_raise_transitional(cases):
+    deltas = []
+    for sc, img, _ in cases:
+        streaked = V.add_streaks(img, sc.physics.impact_direction, 7, sc.physics.impact_point or (0.5, 0.5))
+        deltas.append(_s(streaked, sc, "transitional") - _s(img, sc, "transitional"))
+    print("streaks", np.round(deltas, 3))
+    assert np.median(deltas) > 0.05 and sum(d > 0 for d in deltas) >= len(deltas) - 1
+
+
+def test_uniform_fragment_sizes_lower_plausibility(cases):
+    deltas = [_s(uni, sc, "plausibility") - _s(img, sc, "plausibility") for sc, img, uni in cases]
+    print("uniform", np.round(deltas, 3))
+    assert np.median(deltas) < -0.2 and sum(d < 0 for d in deltas) >= len(deltas) - 1
+
+
+def test_small_validation_run_reports_every_section(tmp_path):
+    res = V.run_validation(n=48, out=tmp_path, workers=1, checks=8, progress=False)
+    assert set(res["auroc"]) == {"symmetry", "transitional", "plausibility"}
+    assert res["auroc"]["symmetry"]["overall"]["auroc"] > 0.8
+    assert (tmp_path / "validate.json").is_file() and "## Targets" in (tmp_path / "validate.md").read_text()
