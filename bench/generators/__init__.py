@@ -7,7 +7,9 @@ MODEL forms (``--model``):
   (wrapped by :mod:`bench.generators.procedural_model`);
 * ``images:<folder>``: bring your own images named ``<family>/<name>/<seed>.png``;
 * ``diffusers:<hub id | local folder | .safetensors file>``: a diffusers
-  text-to-image pipeline, :mod:`bench.generators.diffusers_gen`.
+  text-to-image pipeline, :mod:`bench.generators.diffusers_gen`;
+* ``organism:<folder>``: the model organism (a small scene-id-conditioned
+  diffusers UNet trained on the renderer), :mod:`bench.generators.organism_gen`.
 
 Every generator is deterministic per (scene, seed) and returns uint8 RGB arrays.
 """
@@ -20,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-FORMS = ("procedural", "images", "diffusers")
+FORMS = ("procedural", "images", "diffusers", "organism")
 
 
 class ModelError(ValueError):
@@ -62,7 +64,7 @@ def make_generator(model: str, **options: Any) -> Generator:
         hint = f" (did you mean '{close[0]}:'?)" if close else ""
         raise ModelError(
             f"--model: expected procedural:physical, procedural:iconic, procedural:iconic=<0..1>, "
-            f"images:<folder> or diffusers:<hub id|folder|.safetensors>; got '{model}'{hint}"
+            f"images:<folder>, diffusers:<hub id|folder|.safetensors> or organism:<folder>; got '{model}'{hint}"
         )
     if form == "procedural":
         from bench.generators.procedural_model import ProceduralGenerator
@@ -72,6 +74,10 @@ def make_generator(model: str, **options: Any) -> Generator:
         from bench.generators.images import ImageFolderGenerator
 
         return ImageFolderGenerator(rest)
+    if form == "organism":
+        from bench.generators.organism_gen import OrganismGenerator
+
+        return OrganismGenerator(rest, **options)
     from bench.generators.diffusers_gen import DiffusersGenerator
 
     return DiffusersGenerator(rest, **options)
