@@ -101,10 +101,12 @@ def cmd_run(args) -> int:
 
     scenes = select_scenes(args.scenes)
     gen_options = _generator_options(args)
+    scoring = scoring_from_args(args)
     if args.processes > 1 and args.shard is None:
         from bench.multiproc import run_processes
 
-        summary = run_processes(args, sys.argv[1:] if args.argv is None else args.argv, args.processes)
+        argv = sys.argv[1:] if args.argv is None else args.argv
+        summary = run_processes(args, argv, args.processes, embedder=scoring.embedder())
         return _print_summary(summary, args.out)
     cfg = RunConfig(
         model=args.model,
@@ -116,7 +118,7 @@ def cmd_run(args) -> int:
         progress=not args.no_progress,
         shard=_shard(args.shard),
     )
-    return _print_summary(run(cfg, scoring=scoring_from_args(args)), args.out)
+    return _print_summary(run(cfg, scoring=scoring), args.out)
 
 
 def _shard(text: str | None) -> tuple[int, int]:

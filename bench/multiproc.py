@@ -41,7 +41,7 @@ def _gpu_count(args) -> int:
     return torch.cuda.device_count()
 
 
-def run_processes(args, argv: list[str], n: int):
+def run_processes(args, argv: list[str], n: int, *, embedder=None):
     from tqdm import tqdm
 
     from bench.runner import RunError, finalize
@@ -76,4 +76,4 @@ def run_processes(args, argv: list[str], n: int):
         i, rc, lines = failed[0]
         last = lines[-1] if lines else f"exit code {rc}"
         raise RunError(f"worker {i}/{n} failed: {last}")
-    return finalize(Path(args.out), scenes)
+    return finalize(Path(args.out), scenes, embedder=embedder)

@@ -52,6 +52,10 @@ class Scoring:
         ident.update({f"{k}:override": v for k, v in self.versions.items()})
         return ident
 
+    def embedder(self):
+        """CLIP image embeddings for the diversity score when CLIP weights are loaded, else None."""
+        return getattr(self.overrides.get("alignment"), "embed", None)
+
     def score(self, image, scene) -> dict[str, Any]:
         from metrics.registry import score_image
 
@@ -200,7 +204,7 @@ def run(cfg: RunConfig, *, scoring: Scoring | None = None, generator=None) -> di
         generator.close()
     if count > 1 and not all((out / "cache" / s.id / f"{seed}.json").exists() for s, seed in all_jobs):
         return None
-    return finalize(out, cfg.scenes)
+    return finalize(out, cfg.scenes, embedder=scoring.embedder())
 
 
 def _cache_path(out: Path, scene_id: str, seed: int) -> Path:
@@ -265,8 +269,11 @@ def _rows(out: Path, record: dict, scenes_by_id: dict[str, Scene], seeds: int) -
     return rows
 
 
-def finalize(out: Path, scenes: Iterable[Scene] | None = None) -> dict[str, Any]:
-    """Build scores.csv, summary.json and report.html from the per-image cache."""
+def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None) -> dict[str, Any]:
+    """Build scores.csv, summary.json and report.html from the per-image cache.
+
+    ``embedder`` (CLIP image embeddings) makes the diversity score use CLIP
+    features; without it diversity uses classical features (labelled in summary.json)."""
     import pandas as pd
 
     from bench.report import write_report
@@ -306,7 +313,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None) -> dict[str, Any]
     }
     from bench.compare import run_diversity
 
-    summary["diversity"] = run_diversity(out, df)
+    summary["diversity"] = run_diversity(out, df, features="clip" if embedder else "classical", embedder=embedder)
     atomic_write_text(out / "summary.json", dumps_json(summary))
     write_report(out, df, summary, {sid: s.physics.phase for sid, s in by_id.items()})
     return summary
