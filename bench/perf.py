@@ -60,6 +60,10 @@ def main(argv=None) -> int:
     for info in list_scorers():
         if info.derived:
             continue
+        probe = info.fn(*imgs[0])
+        if not any(isinstance(v, float) and v == v for k, v in probe.items() if k not in info.text_columns):
+            print(f"  {info.name:14s} not timed: it returned no score ({probe.get(info.name + '_note', '')})")
+            continue
         t = time.perf_counter()
         for img, scene in imgs:
             info.fn(img, scene)
