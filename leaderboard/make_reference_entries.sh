@@ -21,7 +21,10 @@ rm -f leaderboard/submissions/procedural-physical.json leaderboard/submissions/p
 
 # Model-organism reference entries (issue 7): the shipped base checkpoint and its
 # preference-tuned versions (organism/), on the 12 scenes the organism knows
-# (a custom track: the bundled set has 15). Re-run after retraining organism/.
+# (a custom track: the bundled set has 15). Opt-in (WITH_ORGANISM=1) because
+# tests/test_leaderboard.py::test_real_repo_submissions_are_valid_and_build
+# still requires every shipped entry to be on the bundled track. About 3 minutes.
+if [ "${WITH_ORGANISM:-0}" = 1 ]; then
 ORG_SCENES=fracture/window-pane-ball,fracture/wine-glass-drop,fracture/ceramic-plate-drop,fracture/bottle-bullet,impact/hammer-ice-block,impact/meteorite-sand,impact/egg-drop-floor,impact/crash-test-wall,fluid/milk-drop-crown,fluid/rock-into-pond,fluid/wave-hits-seawall,fluid/water-balloon-pin
 ORG_SIZE=$("$PY" -c "import json; print(json.load(open('organism/experiment.json'))['size'])")
 ORG_MEAN=$("$PY" -c "import json; p=json.load(open('organism/experiment.json')); print(p['checkpoints'][p['main_mean']])")
@@ -43,3 +46,4 @@ rm -f leaderboard/submissions/organism-base.json leaderboard/submissions/organis
   --base-of organism-base --tuning reward-finetuning \
   --base-model "realgap model organism (organism/base)" \
   --notes "Reference entry, made by leaderboard/make_reference_entries.sh: the organism base tuned by DRaFT-K against the distributional reward (soft-min over rater types of the rater-conditioned BT reward), which keeps the minority's taste for realism; see docs/organism.md."
+fi
