@@ -296,3 +296,15 @@ def make_scene(direction=(1.0, 0.0), *, impact_point=None, exponent=None, family
 @pytest.fixture
 def scene_factory():
     return make_scene
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a test module: on 2 shared cores, two spinning OpenMP
+    threads per job slow tiny models 10-40x.  Restores the setting afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

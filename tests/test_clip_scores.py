@@ -7,7 +7,6 @@ the same path as the real ViT-L/14: manifest entry -> sha256 check -> open_clip.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import replace
@@ -19,16 +18,13 @@ import pytest
 torch = pytest.importorskip("torch")
 open_clip = pytest.importorskip("open_clip")
 
+from tiny_models import save_tiny_clip  # noqa: E402
+
 from bench.weights import CLIP_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
 from metrics import clip_scores  # noqa: E402
 from metrics.clip_scores import NO_WEIGHTS_NOTE, ClipScorer, load_clip, to_pil  # noqa: E402
 
 TINY_ARCH = "realgap-tiny-test-clip"
-TINY_CFG = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
-}
 
 
 def _jit_archive(state: dict, path):
@@ -54,28 +50,14 @@ def _jit_archive(state: dict, path):
     return path
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: on 2 shared cores, two spinning threads per job slow a tiny model 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """Weights folder with a tiny CLIP (.safetensors and TorchScript) and a manifest listing it."""
-    from safetensors.torch import save_file
-
-    cfg_dir = tmp_path_factory.mktemp("clip-config")
-    (cfg_dir / f"{TINY_ARCH}.json").write_text(json.dumps(TINY_CFG))
-    open_clip.add_model_config(cfg_dir)
-    torch.manual_seed(0)
-    model = open_clip.create_model(TINY_ARCH, pretrained=None)
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     wdir = tmp_path_factory.mktemp("weights")
-    save_file(state, str(wdir / "tiny-clip.safetensors"))
+    state = save_tiny_clip(TINY_ARCH, tmp_path_factory.mktemp("clip-config"), wdir / "tiny-clip.safetensors")
     _jit_archive(state, wdir / "tiny-clip-jit.pt")
     entry = WeightsEntry(
         key=CLIP_KEY, path="tiny-clip.safetensors", sha256=sha256_file(wdir / "tiny-clip.safetensors"),

@@ -19,41 +19,25 @@ import pytest
 torch = pytest.importorskip("torch")
 open_clip = pytest.importorskip("open_clip")
 
+from tiny_models import save_tiny_clip  # noqa: E402
+
 from bench import weights as W  # noqa: E402
 from bench.weights import CLIP_KEY, HEAD_KEY, WeightsEntry, WeightsError, build_scoring, load_manifest, sha256_file  # noqa: E402
 from metrics.laion import HEAD_KEYS, PROXY_COLUMNS, LaionAesthetic, load_head, make_head, raw_to_unit  # noqa: E402
 
 TINY_ARCH = "realgap-tiny-test-laion"
-TINY_CFG = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
-}
 REAL = load_manifest()
 HEAD_FILE = REAL[HEAD_KEY].path  # sac+logos+ava1-l14-linearMSE.pth
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: on 2 shared cores, two spinning threads per job slow a tiny model 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A weights folder: tiny CLIP + random head under the real head's file name."""
-    from safetensors.torch import save_file
-
-    cfg_dir = tmp_path_factory.mktemp("clip-config")
-    (cfg_dir / f"{TINY_ARCH}.json").write_text(json.dumps(TINY_CFG))
-    open_clip.add_model_config(cfg_dir)
-    torch.manual_seed(0)
-    model = open_clip.create_model(TINY_ARCH, pretrained=None)
     wdir = tmp_path_factory.mktemp("weights")
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, str(wdir / "tiny-clip.safetensors"))
+    save_tiny_clip(TINY_ARCH, tmp_path_factory.mktemp("clip-config"), wdir / "tiny-clip.safetensors")
     torch.manual_seed(1)
     torch.save(make_head(16).state_dict(), wdir / HEAD_FILE)
     clip_entry = WeightsEntry(

@@ -16,14 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TWO = ["fracture/window-pane-ball", "fluid/milk-drop-crown"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_bt_fit_recovers_a_known_preference_direction():

@@ -186,3 +186,30 @@ def _load_unet(pipeline_folder: Path):
     from diffusers import UNet2DConditionModel
 
     return UNet2DConditionModel.from_pretrained(Path(pipeline_folder) / "unet", local_files_only=True)
+
+
+TINY_CLIP_CFG = {
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
+}
+"""A tiny open_clip architecture (random weights) with CLIP's real tokenizer vocabulary size."""
+
+
+def save_tiny_clip(arch: str, cfg_dir: Path, path: Path, *, seed: int = 0) -> dict:
+    """Register :data:`TINY_CLIP_CFG` with open_clip under the name ``arch`` (config
+    written to ``cfg_dir``), build it with seeded random weights and save them as
+    safetensors at ``path``.  Returns the saved state dict."""
+    import json
+
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    (Path(cfg_dir) / f"{arch}.json").write_text(json.dumps(TINY_CLIP_CFG))
+    open_clip.add_model_config(cfg_dir)
+    torch.manual_seed(seed)
+    model = open_clip.create_model(arch, pretrained=None)
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path))
+    return state
