@@ -269,7 +269,8 @@ def _evaluate(item: Item, with_checks: bool) -> dict[str, Any]:
 
     scene = _scene(item.scene_id)
     img = _render(item)
-    row: dict[str, Any] = {"index": item.index, "family": item.family, "scene_id": item.scene_id, **item.labels}
+    # the truth labels sit apart from the scores: "transitional" is both a label and a score
+    row: dict[str, Any] = {"index": item.index, "family": item.family, "scene_id": item.scene_id, "labels": dict(item.labels)}
     row.update(_main_scores(img, scene))
     row.update(nuisance_features(to_float(img)))
     if with_checks:
@@ -307,16 +308,16 @@ def analyse(rows: list[dict]) -> dict[str, Any]:
     out: dict[str, Any] = {"n_images": len(rows), "targets": TARGETS, "auroc": {}, "shortcuts": {}, "nuisance": {}}
     for scorer, label in SCORER_LABEL.items():
         s = [r[scorer] for r in rows]
-        y = [r[label] for r in rows]
+        y = [r["labels"][label] for r in rows]
         out["auroc"][scorer] = {"label": label, "overall": auroc_ci(s, y)}
         for fam in fams:
             sub = [r for r in rows if r["family"] == fam]
-            out["auroc"][scorer][fam] = auroc_ci([r[scorer] for r in sub], [r[label] for r in sub])
+            out["auroc"][scorer][fam] = auroc_ci([r[scorer] for r in sub], [r["labels"][label] for r in sub])
         out["shortcuts"][scorer] = {
-            other: auroc_ci(s, [r[other] for r in rows]) for other in LABELS if other != label
+            other: auroc_ci(s, [r["labels"][other] for r in rows]) for other in LABELS if other != label
         }
     for feat in NUISANCE:
-        out["nuisance"][feat] = {label: auroc_ci([r[feat] for r in rows], [r[label] for r in rows]) for label in LABELS}
+        out["nuisance"][feat] = {label: auroc_ci([r[feat] for r in rows], [r["labels"][label] for r in rows]) for label in LABELS}
     checked = [r for r in rows if "invariance" in r]
     inv: dict[str, dict[str, float]] = {}
     for r in checked:

@@ -80,3 +80,18 @@ def test_small_validation_run_reports_every_section(tmp_path):
     assert set(res["auroc"]) == {"symmetry", "transitional", "plausibility"}
     assert res["auroc"]["symmetry"]["overall"]["auroc"] > 0.8
     assert (tmp_path / "validate.json").is_file() and "## Targets" in (tmp_path / "validate.md").read_text()
+
+
+def test_analyse_reads_labels_not_scores_of_the_same_name():
+    # "transitional" names both a truth label and a score: a score that is high
+    # exactly where the label is false must give AUROC 0, not 1
+    rows = []
+    for i in range(24):
+        lab = {"symmetric": i % 2 == 0, "transitional": i % 3 == 0, "plausible": i % 4 < 2, "polished": False}
+        rows.append({"index": i, "family": "fluid", "scene_id": "fluid/x", "labels": lab,
+                     "symmetry": float(lab["symmetric"]), "transitional": float(not lab["transitional"]),
+                     "plausibility": float(lab["plausible"]), "aesthetic": 0.5, "realism": 0.5,
+                     "brightness": 0.5, "contrast": 0.1, "colourfulness": 0.1, "centring": 0.9})
+    res = V.analyse(rows)
+    assert res["auroc"]["transitional"]["overall"]["auroc"] == 0.0
+    assert res["auroc"]["symmetry"]["overall"]["auroc"] == 1.0
