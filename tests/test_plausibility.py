@@ -5,13 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from metrics.plausibility import fit_power_law, plausibility
+from metrics.plausibility import fit_power_law, largest_equal_share, plausibility
 from metrics.registry import get_scorer
 
 COLUMNS = (
     "plausibility",
     "plausibility_size_law",
     "plausibility_size_tau",
+    "plausibility_size_spread",
     "plausibility_direction",
     "plausibility_junctions",
     "plausibility_note",
@@ -53,6 +54,41 @@ def test_uniform_fragments_fail_the_size_law(draw, seed):
     img, _ = draw.uniform_fragments(np.random.default_rng(seed))
     out = plausibility(img)
     assert out["plausibility_size_law"] < 0.3
+
+
+def test_largest_equal_share_counts_the_biggest_group():
+    # identical areas: one group of everything; a factor 3 apart: each alone
+    assert largest_equal_share(np.full(7, 50.0)) == pytest.approx(1.0)
+    assert largest_equal_share(np.array([10.0, 30.0, 90.0, 270.0])) == pytest.approx(1 / 4, abs=1e-6)
+    # five areas within +-10 % of 100 among eight: soft count, between 2/8 and 5/8
+    share = largest_equal_share(np.array([95.0, 100.0, 104.0, 108.0, 92.0, 20.0, 300.0, 900.0]))
+    assert 2 / 8 < share < 5 / 8
+    # the soft count moves smoothly: a 1 % change of one area moves it by < 0.02
+    a = np.array([100.0, 104.0, 109.0, 95.0, 40.0, 250.0])
+    b = a.copy()
+    b[2] *= 1.01
+    assert abs(largest_equal_share(a) - largest_equal_share(b)) < 0.02
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_size_spread_separates_power_law_from_equal_pieces(draw, seed):
+    heavy, _ = draw.power_law_fragments(np.random.default_rng(seed), tau=1.6)
+    equal, _ = draw.uniform_fragments(np.random.default_rng(seed))
+    s_heavy = plausibility(heavy)["plausibility_size_spread"]
+    s_equal = plausibility(equal)["plausibility_size_spread"]
+    assert s_heavy > 0.8
+    assert s_equal < 0.2
+
+
+def test_size_spread_sees_equal_drops_among_spray(draw):
+    # equal drops with a mist of fine spray: still one group of equal pieces
+    rng = np.random.default_rng(5)
+    img, _ = draw.uniform_fragments(rng, n=25)
+    h, w = img.shape[:2]
+    for _ in range(40):
+        x, y = (int(v) for v in rng.integers(8, w - 8, 2))
+        img[y - 1 : y + 2, x - 1 : x + 2] = 1.0
+    assert plausibility(img)["plausibility_size_spread"] < 0.3
 
 
 def test_scene_exponent_range_is_used(draw, scene_factory):
@@ -107,8 +143,9 @@ def test_main_score_is_weighted_mean_of_finite_parts(draw, scene_factory, maker)
     img = getattr(draw, maker)(np.random.default_rng(1))
     img = img[0] if isinstance(img, tuple) else img
     out = plausibility(img, scene_factory((1.0, 0.0)))
-    parts = [out[c] for c in ("plausibility_size_law", "plausibility_direction", "plausibility_junctions")]
-    pairs = [(p, w) for p, w in zip(parts, (1.0, 1.0, 0.5)) if math.isfinite(p)]
+    cols = ("plausibility_size_law", "plausibility_size_spread", "plausibility_direction", "plausibility_junctions")
+    parts = [out[c] for c in cols]
+    pairs = [(p, w) for p, w in zip(parts, (0.5, 1.0, 1.0, 0.5)) if math.isfinite(p)]
     assert pairs
     assert out["plausibility"] == pytest.approx(sum(p * w for p, w in pairs) / sum(w for _, w in pairs))
 
