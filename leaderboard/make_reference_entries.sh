@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Regenerate the reference entries of the leaderboard (the embedded procedural
-# renderers) after any change to the bundled scenes, the scorers or the renderer.
+# Regenerate the reference entries of the leaderboard after any change to the
+# bundled scenes, the scorers, the renderer or the shipped organism checkpoints:
+# the embedded procedural renderers (bundled track, about half a minute on 2 CPU
+# cores) and the model organism's base and two tuned checkpoints (custom track:
+# the 12 bundled scenes the organism knows; 2-3 more minutes on 2 cores).
 # Usage, from anywhere:  leaderboard/make_reference_entries.sh [PYTHON]
-# (PYTHON defaults to the checkout's .venv/bin/python). Takes about half a minute on 2 CPU cores.
+# (PYTHON defaults to the checkout's .venv/bin/python). SKIP_ORGANISM=1 skips
+# the organism entries (and leaves their files in leaderboard/submissions as they are).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
@@ -20,12 +24,11 @@ rm -f leaderboard/submissions/procedural-physical.json leaderboard/submissions/p
   --notes "Reference entry, made by leaderboard/make_reference_entries.sh (realgap run --model procedural:iconic with the default 4 seeds at 256 px). The same renderer draws the iconic look that preference tuning rewards: symmetric stars and crowns, clean end states, crisp high-contrast silhouettes. It stands in for a preference-tuned version of the physical entry (it is not a trained checkpoint), so the arrow between the two shows what the realism gap looks like on this scale."
 
 # Model-organism reference entries (issue 7): the shipped base checkpoint and its
-# preference-tuned versions (organism/), on the 12 scenes the organism knows
-# (a custom track: the bundled set has 15). Opt-in (WITH_ORGANISM=1) because
-# tests/test_leaderboard.py::test_real_repo_submissions_are_valid_and_build
-# still requires every shipped entry to be on the bundled track. About 3 minutes.
-if [ "${WITH_ORGANISM:-0}" = 1 ]; then
-ORG_SCENES=fracture/window-pane-ball,fracture/wine-glass-drop,fracture/ceramic-plate-drop,fracture/bottle-bullet,impact/hammer-ice-block,impact/meteorite-sand,impact/egg-drop-floor,impact/crash-test-wall,fluid/milk-drop-crown,fluid/rock-into-pond,fluid/wave-hits-seawall,fluid/water-balloon-pin
+# preference-tuned versions (organism/, the plan's main mean-reward and
+# distributional runs), on the 12 bundled scenes the organism was trained on
+# (a custom track: the bundled set has 15). 2-3 minutes; SKIP_ORGANISM=1 skips it.
+if [ "${SKIP_ORGANISM:-0}" != 1 ]; then
+ORG_SCENES=$("$PY" -c "import json; print(','.join(sorted(json.load(open('organism/base/organism.json'))['classes'])))")
 ORG_SIZE=$("$PY" -c "import json; print(json.load(open('organism/experiment.json'))['size'])")
 ORG_MEAN=$("$PY" -c "import json; p=json.load(open('organism/experiment.json')); print(p['checkpoints'][p['main_mean']])")
 ORG_DIST=$("$PY" -c "import json; p=json.load(open('organism/experiment.json')); print(p['checkpoints'][p['dist']])")

@@ -5,6 +5,7 @@ its regularisation, and the shipped checkpoints.  Tiny models, CPU, offline."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,32 @@ def test_shipped_checkpoints_load_and_generate():
         gen = make_generator(f"organism:{ROOT / 'organism' / rel}")
         img = gen.generate([(scene, 0)], 32)[0].image
         assert img.shape == (32, 32, 3) and img.std() > 1
+
+
+def test_experiment_plan_names_and_lambda_sweeps(tmp_path):
+    from bench.organism.experiment import _plots, check_plan, lambda_sweeps
+
+    plan = json.loads((ROOT / "organism" / "experiment.json").read_text())
+    shipped = (ROOT / "organism" / "base" / "organism.json").is_file()
+    assert check_plan(plan, ROOT / "organism" if shipped else None) == []
+    assert lambda_sweeps({"lambda_sweep": ["a", "b"]}) == {"mean-reward tuned": ["a", "b"]}
+    assert lambda_sweeps({}) == {}
+    assert check_plan({"checkpoints": {"base": "base"}, "lambda_sweep": {"update 20": ["nope"]}}) == [
+        "lambda_sweep['update 20']: 'nope' is not a checkpoint"]
+    # the lambda plots draw one series per sweep
+    ci = lambda m: {"mean": m, "ci_low": m - 0.1, "ci_high": m + 0.1}  # noqa: E731
+    cks = {"base": {"lam": None, "update": 0, "reward_kind": None, "reward_mean": ci(0.0), "realism": ci(0.5)}}
+    for lam in (0, 1, 4):
+        for upd in (20, 60):
+            cks[f"l{lam}-u{upd}"] = {"lam": float(lam), "update": upd, "reward_kind": "mean",
+                                     "reward_mean": ci(upd / 20 - lam / 4), "realism": ci(0.5 - upd / 600)}
+    mini = {"checkpoints": {n: n for n in cks}, "compare": ["l0-u60"], "show": [],
+            "curves": {"lambda 0": ["base", "l0-u20", "l0-u60"]},
+            "lambda_sweep": {"update 20": ["l0-u20", "l1-u20", "l4-u20"], "update 60": ["l0-u60", "l1-u60", "l4-u60"]}}
+    assert check_plan(mini) == []
+    names = _plots(tmp_path, {"checkpoints": cks}, mini, tmp_path)
+    assert {"reward_mean_vs_lambda", "realism_vs_lambda", "tradeoff"} <= set(names)
+    svg = (tmp_path / "realism_vs_lambda.svg").read_text()
+    legend = re.findall(r'<text x="[^"]+" y="[^"]+" font-size="11">([^<]*)</text>', svg)
+    assert legend == ["base", "update 20", "update 60"]  # labels, not colours
+    assert "l4-u60: lambda 4, update 60" in svg

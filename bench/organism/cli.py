@@ -52,6 +52,8 @@ def register(sub) -> None:
     q.add_argument("--save-every", type=int, default=None, help="checkpoint every N updates (default: 20)")
     q.add_argument("--seed", type=int, default=None, help="seed (default: 0)")
     q.add_argument("--out", type=Path, required=True, help="tuned checkpoint folder")
+    q.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: 2; use 1 when other jobs share the cores)")
     q.set_defaults(func=_tune)
 
     q = osub.add_parser("experiment", help="run + compare base and tuned checkpoints; plots, fidelity, diversity, report")
@@ -85,7 +87,7 @@ def _tune(args) -> int:
     from .tune import tune
 
     tune(args.base, args.rewards, args.out, reward=args.reward, lam=args.lam, updates=args.updates, k=args.k,
-         lr=args.lr, save_every=args.save_every, seed=args.seed)
+         lr=args.lr, save_every=args.save_every, seed=args.seed, threads=args.threads)
     return 0
 
 

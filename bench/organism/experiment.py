@@ -11,7 +11,8 @@ run is the main mean-reward run and which the distributional one) and:
 3. runs ``realgap compare`` (bench.compare.compare_runs) base vs every tuned
    final checkpoint;
 4. writes SVG plots (reward and realism against tuning updates -- the
-   over-optimisation curve -- and against lambda; the reward / realism
+   over-optimisation curve -- and against lambda, one series per sweep in
+   the plan's ``lambda_sweep``; the reward / realism
    trade-off), ``experiment.json`` with every number, and a self-contained
    ``report.html`` with sample thumbnails of base and tuned models.
 """
@@ -35,6 +36,22 @@ def _load_plan(organism: Path) -> dict:
     if not p.is_file():
         raise FileNotFoundError(f"{p}: expected the experiment plan (which checkpoints to evaluate)")
     return json.loads(p.read_text())
+
+
+def check_plan(plan: dict, organism: Path | None = None) -> list[str]:
+    """Problems of an experiment plan: names that are not among its checkpoints, and (with ``organism``)
+    checkpoint folders without an ``organism.json``.  Empty when the plan is consistent."""
+    ckpts = plan.get("checkpoints") or {}
+    probs = [] if "base" in ckpts else ["checkpoints: no 'base'"]
+    refs = [("compare", n) for n in plan.get("compare", [])] + [("show", n) for n in plan.get("show", [])]
+    refs += [(f"curves[{k!r}]", n) for k, names in (plan.get("curves") or {}).items() for n in names]
+    refs += [(f"lambda_sweep[{k!r}]", n) for k, names in lambda_sweeps(plan).items() for n in names]
+    refs += [(k, plan[k]) for k in ("main_mean", "dist") if plan.get(k)]
+    probs += [f"{where}: {n!r} is not a checkpoint" for where, n in refs if n not in ckpts]
+    if organism is not None:
+        probs += [f"checkpoints[{n!r}]: {Path(organism) / rel / 'organism.json'} missing"
+                  for n, rel in ckpts.items() if not (Path(organism) / rel / "organism.json").is_file()]
+    return probs
 
 
 def _organism_scores(run_dir: Path, rewards, clf, classes, native: int):
@@ -102,6 +119,9 @@ def run_experiment(out, *, organism="organism", seeds: int = 8, size: int | None
     organism, out = Path(organism), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plan = _load_plan(organism)
+    probs = check_plan(plan, organism)
+    if probs:
+        raise ValueError(f"{organism / 'experiment.json'}: " + "; ".join(probs))
     size = int(size or plan.get("size", 128))
     rewards = Rewards(organism / plan.get("rewards", "reward"))
     clf = load_net(organism / plan.get("rewards", "reward") / "scene_clf.safetensors")
@@ -172,6 +192,17 @@ def run_experiment(out, *, organism="organism", seeds: int = 8, size: int | None
     return results
 
 
+def lambda_sweeps(plan: dict) -> dict[str, list[str]]:
+    """The plan's ``lambda_sweep`` as {series label: checkpoint names}.
+
+    The plan gives either one list of checkpoint names (one series) or a dict
+    of such lists by label (e.g. one sweep per update count)."""
+    sw = plan.get("lambda_sweep") or {}
+    if isinstance(sw, list):
+        return {"mean-reward tuned": list(sw)} if sw else {}
+    return {str(k): list(v) for k, v in sw.items()}
+
+
 def _pt(ck, xkey, ykey, colour, title):
     from bench.svgplot import Point
 
@@ -190,20 +221,28 @@ def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
         pts, legend = [], []
         for i, (series, names) in enumerate(plan["curves"].items()):
             col = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd")[i % 4]
-            legend.append((col, series))
+            legend.append((series, col))
             for n in names:
                 pts.append(_pt(cks[n], float(cks[n]["update"]), ykey, col, f"{n}: update {cks[n]['update']}"))
         plots[f"{ykey}_vs_updates"] = scatter(pts, xlabel="tuning updates (DRaFT-K)", ylabel=label,
                                               title=f"{label} vs tuning updates (mean +-95% CI)", legend=legend)
-    # against lambda (final checkpoints of the mean-reward runs)
+    # against lambda: one series per sweep (checkpoints at the same update count), each drawn slightly
+    # shifted along x so that their intervals do not overlap
+    sweeps = lambda_sweeps(plan)
     for ykey, label in (("reward_mean", "learned mean reward"), ("realism", "realism (realgap)")):
         pts = [_pt(cks["base"], -0.5, ykey, "#555", "base (untuned), drawn at x=-0.5")]
-        for n in plan["lambda_sweep"]:
-            lam = float(cks[n]["lam"])
-            pts.append(_pt(cks[n], lam, ykey, "#d62728", f"{n}: lambda {lam:g}"))
-        plots[f"{ykey}_vs_lambda"] = scatter(pts, xlabel="lambda (KL-surrogate strength); base at -0.5",
+        legend = [("base", "#555")]
+        for i, (series, names) in enumerate(sweeps.items()):
+            col = ("#ff7f0e", "#d62728", "#1f77b4", "#9467bd")[i % 4]
+            dx = 0.08 * (i - (len(sweeps) - 1) / 2)
+            legend.append((series, col))
+            for n in names:
+                lam = float(cks[n]["lam"])
+                pts.append(_pt(cks[n], lam + dx, ykey, col, f"{n}: lambda {lam:g}, update {cks[n]['update']}"))
+        shift = "; series shifted by +-0.04 for legibility" if len(sweeps) > 1 else ""
+        plots[f"{ykey}_vs_lambda"] = scatter(pts, xlabel=f"lambda (KL-surrogate strength); base at -0.5{shift}",
                                              ylabel=label, title=f"{label} vs regularisation strength",
-                                             legend=[("#555", "base"), ("#d62728", "mean-reward tuned, final")])
+                                             legend=legend)
     # trade-off: reward vs realism, arrows from the base
     pts, arrows = [], []
     b = cks["base"]
@@ -216,7 +255,7 @@ def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
                             ck["reward_mean"]["mean"], title=f"base -> {n}"))
     plots["tradeoff"] = scatter(pts, xlabel="realism (realgap)", ylabel="learned mean reward", arrows=arrows,
                                 title="reward vs realism, every checkpoint",
-                                legend=[("#555", "base"), ("#d62728", "mean reward"), ("#2ca02c", "distributional")])
+                                legend=[("base", "#555"), ("mean reward", "#d62728"), ("distributional", "#2ca02c")])
     # per-update training reward from the tune logs
     pts, legend = [], []
     for i, n in enumerate(plan.get("show", plan["compare"])):
@@ -224,7 +263,7 @@ def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
         if not logp.is_file():
             continue
         col = ("#d62728", "#ff7f0e", "#8c564b", "#2ca02c", "#9467bd")[i % 5]
-        legend.append((col, n))
+        legend.append((n, col))
         for row in json.loads(logp.read_text()):
             pts.append(Point(x=row["update"], y=row["reward"], colour=col, radius=2, title=f"{n} update {row['update']}"))
     if pts:
