@@ -358,6 +358,24 @@ def line_detail(g: np.ndarray, side: int) -> np.ndarray:
     return cv2.GaussianBlur(np.abs(g - med), (0, 0), 0.7)
 
 
+def edge_blur(g: np.ndarray) -> float:
+    """Gaussian blur scale (px) of the image's strong edges, from two gradient scales.
+
+    The gradient peak of a step edge blurred by ``s`` and measured after a
+    Gaussian of ``sigma`` falls as ``1 / sqrt(s^2 + sigma^2)``, so the median
+    ratio R of the magnitudes at sigma 0.8 and 2.0 over the strong edges gives
+    ``s = sqrt((4 - 0.64 R^2) / (R^2 - 1))``: about 0.5-1.5 px for sharp
+    renders and photographs at 256 px, 3-5 px for an image enlarged from 32 px.
+    """
+    _, _, m1 = gradients(g, 0.8)
+    _, _, m2 = gradients(g, 2.0)
+    strong = m1 > edge_floor(m1)
+    if not strong.any():
+        return math.nan
+    r = float(np.median(m1[strong] / np.maximum(m2[strong], 1e-12)))
+    return math.sqrt(max(0.0, (4.0 - 0.64 * r * r) / max(r * r - 1.0, 1e-6)))
+
+
 def edge_floor(mag: np.ndarray) -> float:
     """Gradient magnitude above which an edge is structure, not texture or noise."""
     return max(0.1 * percentile(mag, 99.5), min(4.0 * percentile(mag, 50), percentile(mag, 95)))

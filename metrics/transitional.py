@@ -24,6 +24,12 @@ TIPS_SCALE = 3.0
 TIPS_WEIGHT = 0.2
 """Open crack tips are weaker evidence than streaks: cracks also arrest, and
 faint cracks break up into pieces with false ends."""
+MAX_EDGE_BLUR = 2.5
+"""Edge blur (Gaussian sigma, px at 256 px; :func:`metrics._features.edge_blur`)
+above which motion streaks, spray and crack tips cannot be resolved: the
+transitional score is then NaN.  Sharp renders measure at most 1.4 px (2.1 px
+after a 0.5x resize), photographs 0.8-1.0 px, 32 px images enlarged to 256 px
+3-5 px."""
 PIECES_WEIGHT = 0.0
 """Crisp detached pieces are reported but not used in the main score: in one
 image they may be lying at rest after the event as well as flying (frozen by
@@ -91,9 +97,11 @@ def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] 
     debris from one event flies away from one apparent source, so the edges of
     pieces in flight run radially: their gradients point across the radius.
     For every strong edge pixel of a small structure (piece, streak, droplet)
-    ``cos^2`` of the angle between the edge line and the radius to the source
-    is averaged with gradient-magnitude weights, minus 1/2: 0 for isotropic
-    crisp pieces, up to 1/2 for pure radial streaks, negative for rims.  The
+    ``cos^2`` of the angle between the edge line and the radius to the source,
+    minus 1/2, is averaged over the structure with gradient-magnitude weights,
+    and the structures' means are averaged with weights sqrt(their total edge
+    weight): 0 for isotropic crisp pieces, up to 1/2 for pure radial streaks,
+    negative for rims.  The
     source is the best of the body's centroid, the convergence point of the
     streak axes and the centroid of all structure (pixels within 8 % of the
     side of it are left out).  ``amount`` is the weighted edge length of the
@@ -120,15 +128,23 @@ def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] 
     sy, sx = np.nonzero(lay.smask)
     cands.append((float(sx.mean()), float(sy.mean())))
     best, best_src, amount = -1.0, None, 0.0
+    comp = lay.sc.labels[ys, xs]
+    n_lab = lay.sc.area.size + 1
     for cx, cy in cands:
         rx, ry = xs - cx, ys - cy
         r = np.hypot(rx, ry)
         w = wmag * (r > 0.08 * lay.side)
-        sw = float(w.sum())
-        if sw <= 0:
+        if float(w.sum()) <= 0:
             continue
         cos2 = ((tx * rx + ty * ry) / (tn * np.maximum(r, 1e-9))) ** 2
-        a = float((w * (cos2 - 0.5)).sum() / sw)
+        # each structure's own mean, the structures weighted by the square
+        # root of their edge weight: many thin streaks are not outvoted by a
+        # few large crisp pieces, nor one streak by a swarm of specks
+        wk = np.bincount(comp, w, minlength=n_lab)
+        ak = np.bincount(comp, w * (cos2 - 0.5), minlength=n_lab)
+        used = wk > 0
+        sk = np.sqrt(wk[used])
+        a = float((sk * ak[used] / wk[used]).sum() / sk.sum())
         if a > best:
             best, best_src = a, (float(cx), float(cy))
             amount = float((w > 0).sum()) / lay.side
@@ -180,7 +196,7 @@ def crack_tips_inside(lay: F.Layout) -> int:
 
 @register(
     "transitional",
-    version=1,
+    version=2,
     columns=COLUMNS,
     text_columns=("transitional_note",),
 )
@@ -218,7 +234,10 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         ``transitional_pieces``: ``1 - exp(-(N - 1) / 6)`` with N separate
         compact pieces of at least 3 px at 256 px (4.5e-5 of the image area);
         the first is discounted because it may be the impactor.
-        ``transitional_note``: '' or why the score is NaN.
+        ``transitional_note``: '' or why the score is NaN: a blank image,
+        no structure, or an image too soft to resolve streaks (edge blur
+        above 2.5 px at 256 px, :data:`MAX_EDGE_BLUR`, e.g. a 32 px image
+        enlarged: every score is NaN then).
 
     Notes
     -----
@@ -273,6 +292,12 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         out["transitional_note"] = "blank image"
         return out
     family = getattr(scene, "family", None) if scene is not None else None
+    blur = F.edge_blur(F.grey(F.resample(img)))
+    if math.isfinite(blur) and blur > MAX_EDGE_BLUR:
+        out["transitional_note"] = (
+            f"image too soft to show streaks or crack tips (edge blur {blur:.1f} px at 256 px > {MAX_EDGE_BLUR})"
+        )
+        return out
     lay = F.layout(img, cracks=family != "fluid", areas=False)
     if not lay.smask.any():
         out["transitional_note"] = "no structure found"

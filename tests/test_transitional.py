@@ -79,3 +79,33 @@ def test_outputs_in_range(draw, equal_star, irregular_stars, noise_images):
         for c in COLUMNS[:-1]:
             assert math.isnan(out[c]) or 0.0 <= out[c] <= 1.0
         assert isinstance(out["transitional_note"], str)
+
+
+def test_edge_blur_recovers_a_known_gaussian_blur():
+    import cv2
+
+    from metrics._features import edge_blur
+
+    # a sharp-edged checker of 16 px squares, blurred by known sigmas
+    y, x = np.mgrid[0:256, 0:256]
+    board = (((x // 16) + (y // 16)) % 2).astype(np.float32)
+    assert edge_blur(board) < 0.8
+    for s in (1.0, 2.0, 3.5):
+        est = edge_blur(cv2.GaussianBlur(board, (0, 0), s))
+        assert abs(est - s) < 0.35 * s, (s, est)
+
+
+def test_image_too_soft_for_streaks_is_nan_with_note(draw):
+    import cv2
+
+    img = draw.in_flight(np.random.default_rng(0))
+    sharp = transitional(img)
+    assert math.isfinite(sharp["transitional"]) and sharp["transitional"] > 0.5
+    # the same picture at 32 px, enlarged back: streaks no longer resolvable
+    h, w = img.shape[:2]
+    soft = cv2.resize(cv2.resize(img, (32, 32), interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_CUBIC)
+    out = transitional(np.clip(soft, 0, 1))
+    assert math.isnan(out["transitional"]) and "too soft" in out["transitional_note"]
+    # a 0.5x resize keeps it decidable
+    half = cv2.resize(img, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    assert math.isfinite(transitional(half)["transitional"])
