@@ -166,3 +166,15 @@ def test_experiment_plan_names_and_lambda_sweeps(tmp_path):
     legend = re.findall(r'<text x="[^"]+" y="[^"]+" font-size="11">([^<]*)</text>', svg)
     assert legend == ["base", "update 20", "update 60"]  # labels, not colours
     assert "l4-u60: lambda 4, update 60" in svg
+    # an undecided realism (the organism's 32 px samples are too soft for
+    # transitional) draws no realism points or arrows and says so
+    none = {"mean": None, "ci_low": None, "ci_high": None}
+    for ck in cks.values():
+        ck["realism"] = dict(none)
+    out2 = tmp_path / "undecided"
+    out2.mkdir()
+    names = _plots(out2, {"checkpoints": cks}, mini, out2)
+    svg = (out2 / "tradeoff.svg").read_text()
+    assert "realism undecided for every checkpoint" in svg
+    assert 'class="point"' not in svg and 'class="arrow"' not in svg
+    assert 'class="point"' in (out2 / "reward_mean_vs_lambda.svg").read_text()

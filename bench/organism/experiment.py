@@ -203,12 +203,22 @@ def lambda_sweeps(plan: dict) -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in sw.items()}
 
 
+def _v(x) -> float:
+    """A summary number for a plot: NaN (not drawn) where the score was undecided (None)."""
+    return math.nan if x is None else float(x)
+
+
 def _pt(ck, xkey, ykey, colour, title):
     from bench.svgplot import Point
 
     y = ck[ykey]
-    return Point(x=xkey, y=y["mean"], colour=colour, title=title,
+    return Point(x=xkey, y=_v(y["mean"]), colour=colour, title=title,
                  yerr=(y["ci_low"], y["ci_high"]) if y.get("ci_low") is not None else None)
+
+
+def _undecided(pts, label: str) -> str:
+    """Title suffix of a plot none of whose points could be decided."""
+    return "" if any(math.isfinite(p.y) and math.isfinite(p.x) for p in pts) else f" -- {label} undecided for every checkpoint"
 
 
 def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
@@ -225,7 +235,8 @@ def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
             for n in names:
                 pts.append(_pt(cks[n], float(cks[n]["update"]), ykey, col, f"{n}: update {cks[n]['update']}"))
         plots[f"{ykey}_vs_updates"] = scatter(pts, xlabel="tuning updates (DRaFT-K)", ylabel=label,
-                                              title=f"{label} vs tuning updates (mean +-95% CI)", legend=legend)
+                                              title=f"{label} vs tuning updates (mean +-95% CI)" + _undecided(pts, ykey),
+                                              legend=legend)
     # against lambda: one series per sweep (checkpoints at the same update count), each drawn slightly
     # shifted along x so that their intervals do not overlap
     sweeps = lambda_sweeps(plan)
@@ -241,20 +252,22 @@ def _plots(out: Path, results: dict, plan: dict, organism: Path) -> dict:
                 pts.append(_pt(cks[n], lam + dx, ykey, col, f"{n}: lambda {lam:g}, update {cks[n]['update']}"))
         shift = "; series shifted by +-0.04 for legibility" if len(sweeps) > 1 else ""
         plots[f"{ykey}_vs_lambda"] = scatter(pts, xlabel=f"lambda (KL-surrogate strength); base at -0.5{shift}",
-                                             ylabel=label, title=f"{label} vs regularisation strength",
+                                             ylabel=label,
+                                             title=f"{label} vs regularisation strength" + _undecided(pts, ykey),
                                              legend=legend)
     # trade-off: reward vs realism, arrows from the base
     pts, arrows = [], []
     b = cks["base"]
     for i, (n, ck) in enumerate(cks.items()):
         col = "#555" if n == "base" else ("#2ca02c" if ck.get("reward_kind") == "dist" else "#d62728")
-        pts.append(Point(x=ck["realism"]["mean"], y=ck["reward_mean"]["mean"], colour=col, title=n))
+        pts.append(Point(x=_v(ck["realism"]["mean"]), y=_v(ck["reward_mean"]["mean"]), colour=col, title=n))
     for n in plan["compare"]:
-        ck = cks[n]
-        arrows.append(Arrow(b["realism"]["mean"], b["reward_mean"]["mean"], ck["realism"]["mean"],
-                            ck["reward_mean"]["mean"], title=f"base -> {n}"))
+        ends = [_v(v) for v in (b["realism"]["mean"], b["reward_mean"]["mean"], cks[n]["realism"]["mean"],
+                                cks[n]["reward_mean"]["mean"])]
+        if all(math.isfinite(v) for v in ends):
+            arrows.append(Arrow(*ends, title=f"base -> {n}"))
     plots["tradeoff"] = scatter(pts, xlabel="realism (realgap)", ylabel="learned mean reward", arrows=arrows,
-                                title="reward vs realism, every checkpoint",
+                                title="reward vs realism, every checkpoint" + _undecided(pts, "realism"),
                                 legend=[("base", "#555"), ("mean reward", "#d62728"), ("distributional", "#2ca02c")])
     # per-update training reward from the tune logs
     pts, legend = [], []
