@@ -398,31 +398,43 @@ class Spots:
     """Smallest piece counted at this resolution (px)."""
 
 
+def tophats(g: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(response, mask) of the white and the black top-hat of a luma image.
+
+    A morphological white (black) top-hat with a disc of :data:`SPOT_WINDOW`
+    of the long side keeps what is brighter (darker) than its surroundings and
+    narrower than the disc, whatever the background does: droplets on a pool,
+    pieces on a textured floor, debris touching the body's outline.  The mask
+    is the response above ``max(5 noise, 0.25 p99.8, 0.02)`` (noise: 1.4826
+    MAD of the response).
+    """
+    g = cv2.GaussianBlur(g, (0, 0), 0.7)
+    k = ellipse(int(round(SPOT_WINDOW * max(g.shape))))
+    out = []
+    for th in (g - cv2.morphologyEx(g, cv2.MORPH_OPEN, k), cv2.morphologyEx(g, cv2.MORPH_CLOSE, k) - g):
+        noise = 1.4826 * float(np.median(np.abs(th - np.median(th))))
+        out.append((th, th > max(5.0 * noise, 0.25 * percentile(th, 99.8), 0.02)))
+    return out
+
+
 def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
     """Droplets and fragments as compact spots, on any background.
 
-    A morphological white (black) top-hat with a disc of :data:`SPOT_WINDOW`
-    of the side keeps what is brighter (darker) than its surroundings and
-    smaller than the disc, whatever the background does -- so droplets lying
-    on a pool and pieces on a textured floor count, not only those against the
-    border colour.  The top-hat is thresholded at ``max(5 noise, 0.25
-    p99.8, 0.02)`` (noise: 1.4826 MAD of the response); components that are
-    compact (axis ratio below 2.5, filling more than 60 % of their ellipse),
+    Found in the :func:`tophats` masks -- so droplets lying on a pool and
+    pieces on a textured floor count, not only those against the border
+    colour: components that are compact (axis ratio below 2.5, filling more than 60 % of their ellipse),
     smaller than 10 % of the side, at least the smallest piece and clear of
     the image border are spots.  A spot's area is the number of its pixels
     above half its peak response, which blur, resampling and brightness
     changes barely move.  Touching spots of one polarity merge; the gaps
     between bright spots read as dark spots only when they are compact.
     """
-    rgb = resample(image, side)
-    g = cv2.GaussianBlur(grey(rgb), (0, 0), 0.7)
+    g = grey(resample(image, side))
     h, w = g.shape
     min_area = max(3.0, MIN_AREA_FRAC * h * w)
-    k = ellipse(int(round(SPOT_WINDOW * max(h, w))))
     areas, xs, ys = [], [], []
-    for th in (g - cv2.morphologyEx(g, cv2.MORPH_OPEN, k), cv2.morphologyEx(g, cv2.MORPH_CLOSE, k) - g):
-        noise = 1.4826 * float(np.median(np.abs(th - np.median(th))))
-        c = components(th > max(5.0 * noise, 0.25 * percentile(th, 99.8), 0.02))
+    for th, mask in tophats(g):
+        c = components(mask)
         if not c.area.size:
             continue
         fill = c.area / (math.pi / 4.0 * c.major * c.minor)

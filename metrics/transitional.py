@@ -90,28 +90,56 @@ def streak_field(lay: F.Layout) -> tuple[float, float, tuple[float, float] | Non
     return consistent, total, (None if src is None else (float(src[0]), float(src[1])))
 
 
-def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] | None]:
-    """(anisotropy, amount, source) of the edges of the small structures.
+BACKGROUND_CONTRAST_MIN = 0.5
+"""A top-hat structure must differ from the local background (the image
+without any top-hat structure, smoothed) by at least this share of its own
+top-hat response: the light wedges between converging dark cracks are bright
+only next to the cracks, and are the background's colour."""
 
-    Motion blur smears each flying piece or droplet along its velocity, and
-    debris from one event flies away from one apparent source, so the edges of
-    pieces in flight run radially: their gradients point across the radius.
-    For every strong edge pixel of a small structure (piece, streak, droplet)
-    ``cos^2`` of the angle between the edge line and the radius to the source,
-    minus 1/2, is averaged over the structure with gradient-magnitude weights,
-    and the structures' means are averaged with weights sqrt(their total edge
-    weight): 0 for isotropic crisp pieces, up to 1/2 for pure radial streaks,
-    negative for rims.  The
-    source is the best of the body's centroid, the convergence point of the
-    streak axes and the centroid of all structure (pixels within 8 % of the
-    side of it are left out).  ``amount`` is the weighted edge length of the
-    small structures in long sides.
+
+def tophat_structures(g: np.ndarray, side: int, min_area: float) -> np.ndarray:
+    """Label image of the small top-hat structures (:func:`metrics._features.tophats`).
+
+    Bright and dark components shorter than a fifth of the side and of at
+    least ``min_area`` px, each grown by one pixel so that the strong edge
+    around it belongs to it.  Unlike the edge components of the layout, debris
+    that touches the body's outline or other debris stays separate from it.
+    A component that does not stand out from the local background -- the
+    image with every top-hat structure masked out, Gaussian-averaged over 5 %
+    of the side -- by at least half its top-hat response
+    (:data:`BACKGROUND_CONTRAST_MIN`) is a gap between structures, like the
+    light wedges between the arms of a crack star near its hub, and is left
+    out.
     """
-    small = np.zeros(lay.sc.area.size + 1, bool)
-    small[lay.pieces + 1] = True
-    small[lay.streaks + 1] = True
+    tops = F.tophats(g)
+    free = ~(tops[0][1] | tops[1][1])
+    sigma = 0.05 * side
+    den = cv2.GaussianBlur(free.astype(np.float32), (0, 0), sigma)
+    bg = cv2.GaussianBlur(np.where(free, g, 0.0).astype(np.float32), (0, 0), sigma) / np.maximum(den, 1e-6)
+    bg = np.where(den > 1e-3, bg, cv2.GaussianBlur(g, (0, 0), sigma))
+    labels = np.zeros(g.shape, np.int32)
+    n = 0
+    for th, mask in tops:
+        c = F.components(mask)
+        if not c.area.size:
+            continue
+        cnt = np.maximum(np.bincount(c.labels.ravel(), minlength=c.area.size + 1), 1)
+        diff = np.abs(np.bincount(c.labels.ravel(), (g - bg).ravel(), minlength=c.area.size + 1)) / cnt
+        resp = np.bincount(c.labels.ravel(), th.ravel(), minlength=c.area.size + 1) / cnt
+        stands_out = (diff >= BACKGROUND_CONTRAST_MIN * resp)[1:]
+        keep = np.nonzero((c.major < 0.2 * side) & (c.area >= min_area) & stands_out)[0]
+        lut = np.zeros(c.area.size + 1, np.int32)
+        lut[keep + 1] = n + 1 + np.arange(keep.size)
+        n += keep.size
+        lab = lut[c.labels]
+        labels = np.where(labels == 0, lab, labels)
+    return cv2.dilate(labels.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
+
+
+def _anisotropy(lay: F.Layout, labels: np.ndarray, cands) -> tuple[float, float, tuple[float, float] | None]:
+    """(anisotropy, amount, source) of the strong edges of the labelled structures (see below)."""
     gx, gy, mag = lay.grad
-    m = (mag > lay.edge_floor) & small[lay.sc.labels]
+    m = (mag > lay.edge_floor) & (labels > 0)
     ys, xs = np.nonzero(m)
     if ys.size < 8:
         return 0.0, 0.0, None
@@ -119,17 +147,9 @@ def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] 
     tx = -gy[ys, xs].astype(np.float64)
     ty = gx[ys, xs].astype(np.float64)
     tn = np.maximum(np.hypot(tx, ty), 1e-12)
-    cands = []
-    if lay.body_xy is not None:
-        cands.append(lay.body_xy)
-    _, _, src = streak_field(lay)
-    if src is not None:
-        cands.append(src)
-    sy, sx = np.nonzero(lay.smask)
-    cands.append((float(sx.mean()), float(sy.mean())))
+    comp = labels[ys, xs]
+    n_lab = int(comp.max()) + 1
     best, best_src, amount = -1.0, None, 0.0
-    comp = lay.sc.labels[ys, xs]
-    n_lab = lay.sc.area.size + 1
     for cx, cy in cands:
         rx, ry = xs - cx, ys - cy
         r = np.hypot(rx, ry)
@@ -149,6 +169,46 @@ def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] 
             best, best_src = a, (float(cx), float(cy))
             amount = float((w > 0).sum()) / lay.side
     return max(best, -0.5), amount, best_src
+
+
+def radial_anisotropy(lay: F.Layout, g: np.ndarray | None = None) -> tuple[float, float, tuple[float, float] | None]:
+    """(anisotropy, amount, source) of the edges of the small structures.
+
+    Motion blur smears each flying piece or droplet along its velocity, and
+    debris from one event flies away from one apparent source, so the edges of
+    pieces in flight run radially: their gradients point across the radius.
+    For every strong edge pixel of a small structure (piece, streak, droplet)
+    ``cos^2`` of the angle between the edge line and the radius to the source,
+    minus 1/2, is averaged over the structure with gradient-magnitude weights,
+    and the structures' means are averaged with weights sqrt(their total edge
+    weight): 0 for isotropic crisp pieces, up to 1/2 for pure radial streaks,
+    negative for rims.  The source is the best of the body's centroid, the
+    convergence point of the streak axes and the centroid of all structure
+    (pixels within 8 % of the side of it are left out).  The small structures
+    come from two segmentations, and the larger anisotropy counts: the
+    layout's small edge components (which lose dense debris that merges into
+    large components) and, given the luma ``g`` at the analysis resolution,
+    the small top-hat structures (:func:`tophat_structures`, which split
+    debris from the body but also pick up crack lines).  ``amount`` is the
+    weighted edge length of the winning structures in long sides.
+    """
+    cands = []
+    if lay.body_xy is not None:
+        cands.append(lay.body_xy)
+    _, _, src = streak_field(lay)
+    if src is not None:
+        cands.append(src)
+    sy, sx = np.nonzero(lay.smask)
+    cands.append((float(sx.mean()), float(sy.mean())))
+    small = np.zeros(lay.sc.area.size + 1, bool)
+    small[lay.pieces + 1] = True
+    small[lay.streaks + 1] = True
+    best = _anisotropy(lay, np.where(small[lay.sc.labels], lay.sc.labels, 0), cands)
+    if g is not None:
+        other = _anisotropy(lay, tophat_structures(g, lay.side, lay.min_area), cands)
+        if other[0] > best[0]:
+            best = other
+    return best
 
 
 def crack_tips_inside(lay: F.Layout) -> int:
@@ -196,7 +256,7 @@ def crack_tips_inside(lay: F.Layout) -> int:
 
 @register(
     "transitional",
-    version=2,
+    version=3,
     columns=COLUMNS,
     text_columns=("transitional_note",),
 )
@@ -292,7 +352,8 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         out["transitional_note"] = "blank image"
         return out
     family = getattr(scene, "family", None) if scene is not None else None
-    blur = F.edge_blur(F.grey(F.resample(img)))
+    g = F.grey(F.resample(img))
+    blur = F.edge_blur(g)
     if math.isfinite(blur) and blur > MAX_EDGE_BLUR:
         out["transitional_note"] = (
             f"image too soft to show streaks or crack tips (edge blur {blur:.1f} px at 256 px > {MAX_EDGE_BLUR})"
@@ -304,7 +365,7 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         return out
     n_pieces = int(lay.pieces.size)
     pieces = _saturate(n_pieces - 1, PIECES_SCALE)
-    aniso, amount, _ = radial_anisotropy(lay)
+    aniso, amount, _ = radial_anisotropy(lay, g)
     streaks = F.smoothstep(aniso, *ANISOTROPY_RANGE) * _saturate(amount, AMOUNT_SCALE)
     tips = 0.0 if family == "fluid" else _saturate(crack_tips_inside(lay), TIPS_SCALE)
     score = 1.0 - (1.0 - streaks) * (1.0 - TIPS_WEIGHT * tips) * (1.0 - PIECES_WEIGHT * pieces)
