@@ -8,13 +8,18 @@ below is relative (to the background noise, to a percentile of the signal, or
 to the image size), so scores barely move under resizing, JPEG compression,
 brightness changes and small crops.
 
-The helpers are pure functions: no caching, no global state, no randomness,
-and no operation whose result depends on the memory alignment of the input
-(``cv2.magnitude`` does; it is not used).
+The helpers are pure functions: no randomness and no operation whose result
+depends on the memory alignment of the input (``cv2.magnitude`` does; it is
+not used).  The two costly ones, :func:`layout` and :func:`tophats`, remember
+their last result, keyed by the content (SHA-1 of the bytes) of their
+resampled input and their parameters, so that the scorers called in turn on
+one image share the work; a result is the same with or without the memo, and
+callers must not modify it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -30,6 +35,27 @@ MIN_AREA_FRAC = 4.5e-5
 """Smallest piece counted, as a fraction of the image area (3 px at 256 x 256)."""
 ELONGATION = 3.0
 """Major / minor axis ratio from which a component counts as a streak or line."""
+
+
+_LAST: dict[str, tuple] = {}
+
+
+def _content_key(arr: np.ndarray, **params) -> tuple:
+    """Identity of an array's content (shape, dtype, SHA-1 of the bytes) and of some parameters."""
+    a = np.ascontiguousarray(arr)
+    h = hashlib.sha1(repr((a.shape, a.dtype.str)).encode())
+    h.update(memoryview(a).cast("B"))
+    return h.digest(), tuple(sorted(params.items()))
+
+
+def _remembered(name: str, key: tuple, compute):
+    """``compute()``, or the value it gave last time under ``name`` when ``key`` is the same."""
+    hit = _LAST.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    _LAST[name] = (key, value)
+    return value
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
@@ -358,7 +384,7 @@ def line_detail(g: np.ndarray, side: int) -> np.ndarray:
     return cv2.GaussianBlur(np.abs(g - med), (0, 0), 0.7)
 
 
-def edge_blur(g: np.ndarray) -> float:
+def edge_blur(g: np.ndarray, m1: np.ndarray | None = None) -> float:
     """Gaussian blur scale (px) of the image's strong edges, from two gradient scales.
 
     The gradient peak of a step edge blurred by ``s`` and measured after a
@@ -366,8 +392,11 @@ def edge_blur(g: np.ndarray) -> float:
     ratio R of the magnitudes at sigma 0.8 and 2.0 over the strong edges gives
     ``s = sqrt((4 - 0.64 R^2) / (R^2 - 1))``: about 0.5-1.5 px for sharp
     renders and photographs at 256 px, 3-5 px for an image enlarged from 32 px.
+    ``m1``, when given, is the gradient magnitude of ``g`` at sigma 0.8
+    (:attr:`Layout.grad`).
     """
-    _, _, m1 = gradients(g, 0.8)
+    if m1 is None:
+        _, _, m1 = gradients(g, 0.8)
     _, _, m2 = gradients(g, 2.0)
     strong = m1 > edge_floor(m1)
     if not strong.any():
@@ -398,22 +427,26 @@ class Spots:
     """Smallest piece counted at this resolution (px)."""
 
 
-def tophats(g: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(response, mask) of the white and the black top-hat of a luma image.
+def tophats(g: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, "Components"]]:
+    """(response, mask, components of the mask) of the white and the black top-hat of a luma image.
 
     A morphological white (black) top-hat with a disc of :data:`SPOT_WINDOW`
-    of the long side keeps what is brighter (darker) than its surroundings and
-    narrower than the disc, whatever the background does: droplets on a pool,
-    pieces on a textured floor, debris touching the body's outline.  The mask
-    is the response above ``max(5 noise, 0.25 p99.8, 0.02)`` (noise: 1.4826
-    MAD of the response).
+    of the long side keeps what is brighter (darker) than its surroundings
+    and narrower than the disc, whatever the background does: droplets on a pool, pieces on a textured
+    floor, debris touching the body's outline.  The mask is the response above
+    ``max(5 noise, 0.25 p99.8, 0.02)`` (noise: 1.4826 MAD of the response).
     """
+    return _remembered("tophats", _content_key(g), lambda: _tophats(g))
+
+
+def _tophats(g: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, "Components"]]:
     g = cv2.GaussianBlur(g, (0, 0), 0.7)
     k = ellipse(int(round(SPOT_WINDOW * max(g.shape))))
     out = []
     for th in (g - cv2.morphologyEx(g, cv2.MORPH_OPEN, k), cv2.morphologyEx(g, cv2.MORPH_CLOSE, k) - g):
         noise = 1.4826 * float(np.median(np.abs(th - np.median(th))))
-        out.append((th, th > max(5.0 * noise, 0.25 * percentile(th, 99.8), 0.02)))
+        mask = th > max(5.0 * noise, 0.25 * percentile(th, 99.8), 0.02)
+        out.append((th, mask, components(mask)))
     return out
 
 
@@ -433,8 +466,7 @@ def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
     h, w = g.shape
     min_area = max(3.0, MIN_AREA_FRAC * h * w)
     areas, xs, ys = [], [], []
-    for th, mask in tophats(g):
-        c = components(mask)
+    for th, _, c in tophats(g):
         if not c.area.size:
             continue
         fill = c.area / (math.pi / 4.0 * c.major * c.minor)
@@ -443,10 +475,12 @@ def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
         idx = np.nonzero(ok)[0]
         if not idx.size:
             continue
+        ys_, xs_ = np.nonzero(c.labels)
+        lab = c.labels[ys_, xs_]
+        val = th[ys_, xs_].astype(np.float64)
         peak = np.zeros(c.area.size + 1)
-        np.maximum.at(peak, c.labels.ravel(), th.ravel().astype(np.float64))
-        on = (c.labels > 0) & (th >= 0.5 * peak[c.labels])
-        cnt = np.bincount(c.labels[on], minlength=c.area.size + 1)
+        np.maximum.at(peak, lab, val)
+        cnt = np.bincount(lab[val >= 0.5 * peak[lab]], minlength=c.area.size + 1)
         areas.append(np.maximum(cnt[idx + 1], 1).astype(np.float64))
         xs.append(c.cx[idx])
         ys.append(c.cy[idx])
@@ -494,6 +528,8 @@ class Layout:
     """Skeleton graph of ``lines``."""
     min_area: float
     """Smallest piece counted (px)."""
+    grey: np.ndarray
+    """Luma at the analysis resolution."""
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -531,6 +567,11 @@ def layout(image: np.ndarray, side: int = ANALYSIS_SIDE, *, cracks: bool = True,
     ``areas=False`` piece areas are not measured.
     """
     rgb = resample(image, side)
+    return _remembered("layout", _content_key(rgb, side=side, cracks=cracks, areas=areas),
+                       lambda: _layout(rgb, side, cracks, areas))
+
+
+def _layout(rgb: np.ndarray, side: int, cracks: bool, areas: bool) -> Layout:
     h, w = rgb.shape[:2]
     g = grey(rgb)
     n_px = float(h * w)
@@ -620,4 +661,5 @@ def layout(image: np.ndarray, side: int = ANALYSIS_SIDE, *, cracks: bool = True,
             keep = ((lel >= ELONGATION) & (lc.major >= 0.04 * side)) | (lc.major >= 0.12 * side)
             lines = np.concatenate([[False], keep])[lc.labels]
     net = network(lines, side)
-    return Layout(s, side, (gx, gy, mag), floor, smask, sc, big, streaks, pieces, piece_areas, body, body_xy, lines, net, min_area)
+    return Layout(s, side, (gx, gy, mag), floor, smask, sc, big, streaks, pieces, piece_areas, body, body_xy, lines, net,
+                  min_area, g)

@@ -112,20 +112,27 @@ def tophat_structures(g: np.ndarray, side: int, min_area: float) -> np.ndarray:
     out.
     """
     tops = F.tophats(g)
-    free = ~(tops[0][1] | tops[1][1])
-    sigma = 0.05 * side
-    den = cv2.GaussianBlur(free.astype(np.float32), (0, 0), sigma)
-    bg = cv2.GaussianBlur(np.where(free, g, 0.0).astype(np.float32), (0, 0), sigma) / np.maximum(den, 1e-6)
-    bg = np.where(den > 1e-3, bg, cv2.GaussianBlur(g, (0, 0), sigma))
+    free = (~(tops[0][1] | tops[1][1])).astype(np.float32)
+    # the background, averaged over 5 % of the side (at a quarter of the
+    # resolution: a blur that wide needs no finer grid)
+    h, w = g.shape
+    small = (max(2, w // 4), max(2, h // 4))
+    sigma = 0.05 * side / 4.0
+    num = cv2.GaussianBlur(cv2.resize(g * free, small, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+    den = cv2.GaussianBlur(cv2.resize(free, small, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+    grey_small = cv2.resize(g, small, interpolation=cv2.INTER_AREA)
+    bg_small = np.where(den > 1e-3, num / np.maximum(den, 1e-6), cv2.GaussianBlur(grey_small, (0, 0), sigma))
+    bg = cv2.resize(bg_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     labels = np.zeros(g.shape, np.int32)
     n = 0
-    for th, mask in tops:
-        c = F.components(mask)
+    for th, _, c in tops:
         if not c.area.size:
             continue
-        cnt = np.maximum(np.bincount(c.labels.ravel(), minlength=c.area.size + 1), 1)
-        diff = np.abs(np.bincount(c.labels.ravel(), (g - bg).ravel(), minlength=c.area.size + 1)) / cnt
-        resp = np.bincount(c.labels.ravel(), th.ravel(), minlength=c.area.size + 1) / cnt
+        ys, xs = np.nonzero(c.labels)
+        lab = c.labels[ys, xs]
+        cnt = np.maximum(np.bincount(lab, minlength=c.area.size + 1), 1)
+        diff = np.abs(np.bincount(lab, (g - bg)[ys, xs], minlength=c.area.size + 1)) / cnt
+        resp = np.bincount(lab, th[ys, xs], minlength=c.area.size + 1) / cnt
         stands_out = (diff >= BACKGROUND_CONTRAST_MIN * resp)[1:]
         keep = np.nonzero((c.major < 0.2 * side) & (c.area >= min_area) & stands_out)[0]
         lut = np.zeros(c.area.size + 1, np.int32)
@@ -352,14 +359,14 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         out["transitional_note"] = "blank image"
         return out
     family = getattr(scene, "family", None) if scene is not None else None
-    g = F.grey(F.resample(img))
-    blur = F.edge_blur(g)
+    lay = F.layout(img, cracks=family != "fluid")  # with piece areas: the same layout as plausibility's
+    g = lay.grey
+    blur = F.edge_blur(g, lay.grad[2])
     if math.isfinite(blur) and blur > MAX_EDGE_BLUR:
         out["transitional_note"] = (
             f"image too soft to show streaks or crack tips (edge blur {blur:.1f} px at 256 px > {MAX_EDGE_BLUR})"
         )
         return out
-    lay = F.layout(img, cracks=family != "fluid", areas=False)
     if not lay.smask.any():
         out["transitional_note"] = "no structure found"
         return out
