@@ -210,6 +210,35 @@ class Sym:
         return np.stack(rows)
 
 
+def radial_angles(rng, sym: Sym, *, pairs: tuple[int, int], margin: float, pair_gap: float, tries: int,
+                  n_free, alpha: float, free_gap: float) -> np.ndarray:
+    """Angles (local, from +u) of radial arms or fingers around the centre.
+
+    Rotational symmetry: ``sym.n`` equal steps.  Mirror symmetry: a random
+    number in ``pairs`` (numpy ``integers`` bounds) of angles in (``margin``,
+    pi - ``margin``) at least ``pair_gap`` apart (up to ``tries`` draws), and
+    their mirror images.  No symmetry: ``n_free`` angles (an int, or a
+    function drawing it, called only here) with Dirichlet(``alpha``) gaps,
+    redrawn (up to 30 times) until the gaps are irregular (CV > 0.3) and none
+    is below ``free_gap``, from a random start.
+    """
+    if sym.kind == "rot":
+        return (np.arange(sym.n) + 0.5) * TAU / sym.n
+    if sym.kind == "mirror":
+        m = int(rng.integers(*pairs))
+        for _ in range(tries):
+            ph = np.sort(rng.uniform(margin, math.pi - margin, m))
+            if np.all(np.diff(ph) > pair_gap):
+                break
+        return np.concatenate([ph, -ph[::-1]])
+    n = n_free() if callable(n_free) else n_free
+    for _ in range(30):
+        gaps = rng.dirichlet(np.full(n, alpha)) * TAU
+        if gaps.std() / gaps.mean() > 0.3 and gaps.min() > free_gap:
+            break
+    return (rng.uniform(0, TAU) + np.concatenate([[0.0], np.cumsum(gaps[:-1])])) % TAU
+
+
 def angle_domain(sym: Sym, mode: str, rng, size: int, spread: float) -> np.ndarray:
     """Sample ejecta angles (local) in the fundamental domain of ``sym``.
 

@@ -11,24 +11,6 @@ from bench.generators import _draw_common as C
 from bench.generators._draw_fracture import _edge_fn, _pieces_record
 
 
-def _finger_angles(rng, sym):
-    if sym.kind == "rot":
-        return (np.arange(sym.n) + 0.5) * C.TAU / sym.n
-    if sym.kind == "mirror":
-        m = int(rng.integers(5, 10))
-        for _ in range(60):
-            ph = np.sort(rng.uniform(0.12, math.pi - 0.12, m))
-            if np.all(np.diff(ph) > 0.16):
-                break
-        return np.concatenate([ph, -ph[::-1]])
-    n = int(rng.integers(11, 21))
-    for _ in range(30):
-        gaps = rng.dirichlet(np.full(n, 3.0)) * C.TAU
-        if gaps.std() / gaps.mean() > 0.3 and gaps.min() > 0.1:
-            break
-    return (rng.uniform(0, C.TAU) + np.concatenate([[0.0], np.cumsum(gaps[:-1])])) % C.TAU
-
-
 def draw(ctx) -> dict:
     rng, fr, lab, pal = ctx.rng, ctx.frame, ctx.labels, ctx.pal
     a, b = ctx.body_ext
@@ -75,7 +57,9 @@ def draw(ctx) -> dict:
         return float(np.interp(ang % C.TAU, np.append(phi, C.TAU), np.append(crim, crim[0])))
 
     # ---- fingers and beads
-    fa = np.sort(_finger_angles(rng, sym) % C.TAU)
+    fa = C.radial_angles(rng, sym, pairs=(5, 10), margin=0.12, pair_gap=0.16, tries=60,
+                         n_free=lambda: int(rng.integers(11, 21)), alpha=3.0, free_gap=0.1)
+    fa = np.sort(fa % C.TAU)
     nf = len(fa)
     gaps = (np.roll(fa, -1) - fa) % C.TAU
     local_gap = np.minimum(gaps, np.roll(gaps, 1))
@@ -171,15 +155,8 @@ def draw(ctx) -> dict:
                     spread=ctx.spread)
     pieces = C.replicate(canon, psym)
     cols = [ctx.tint(pal["piece"], 0.03) * shade for shade in rng.choice([0.9, 0.97, 1.04], len(canon))]
-    tail = ctx.layer(ctx.tint(pal["piece"], 0.02)) if moving else None
-    head = ctx.layer(None)
-    rec = C.draw_pieces(fr, pieces, head, tail, cols, 0.95, moving, ctx.kappa, head_gain=1.0)
-    if tail is not None:
-        tail.soften(0.6 * ctx.px + 0.3)
-    spray = ctx.layer(ctx.tint(pal["piece"], 0.02))
-    n_dots = int(rng.integers(50, 90))
-    dpts = C.dots(fr, rng, psym, ctx.mode, max(1, n_dots // psym.copies), rc * 1.2, 0.6 * ctx.S, ctx.spread)
-    C.draw_dots(fr, dpts, spray, moving, ctx.kappa, 0.8, max(1, ctx.thick), streak_gain=0.7)
+    rec = ctx.debris(pieces, cols, 0.95, pal["piece"], head_gain=1.0)
+    dpts = ctx.spray(psym, pal["piece"], 0.02, (50, 90), rc * 1.2, 0.8, streak_gain=0.7)
 
     return {
         "sym_kind": sym.kind,

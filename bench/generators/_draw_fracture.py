@@ -18,26 +18,6 @@ def _edge_fn(a, b, p):
     return edge
 
 
-def _arm_angles(rng, sym, n_hint):
-    """Arm angles (local, from +u) and, per arm, its jitter sign partner info."""
-    if sym.kind == "rot":
-        n = sym.n
-        return (np.arange(n) + 0.5) * C.TAU / n
-    if sym.kind == "mirror":
-        m = int(rng.integers(2, 5))
-        for _ in range(50):
-            ph = np.sort(rng.uniform(0.3, math.pi - 0.3, m))
-            if np.all(np.diff(ph) > 0.38):
-                break
-        return np.concatenate([ph, -ph[::-1]])
-    n = n_hint
-    for _ in range(30):
-        gaps = rng.dirichlet(np.full(n, 2.2)) * C.TAU
-        if gaps.std() / gaps.mean() > 0.3 and gaps.min() > 0.18:
-            break
-    return (rng.uniform(0, C.TAU) + np.concatenate([[0.0], np.cumsum(gaps[:-1])])) % C.TAU
-
-
 def draw(ctx) -> dict:
     rng, fr, lab, pal = ctx.rng, ctx.frame, ctx.labels, ctx.pal
     a, b = ctx.body_ext
@@ -65,7 +45,8 @@ def draw(ctx) -> dict:
         sym = C.Sym("rot", int(rng.choice([6, 8, 10])))
     else:
         sym = C.Sym(ctx.sym_kind)
-    angles = _arm_angles(rng, sym, int(rng.integers(4, 10)))
+    angles = C.radial_angles(rng, sym, pairs=(2, 5), margin=0.3, pair_gap=0.38, tries=50,
+                             n_free=int(rng.integers(4, 10)), alpha=2.2, free_gap=0.18)
     order = np.argsort(angles)
     angles = angles[order]
     n = len(angles)
@@ -270,19 +251,10 @@ def draw(ctx) -> dict:
     pieces = C.replicate(canon, psym)
     piece_col = ctx.tint(pal["piece"])
     cols = [piece_col * shade for shade in rng.choice([0.86, 0.95, 1.04, 1.12], len(canon))]
-    tail = ctx.layer(ctx.tint(pal["piece"], 0.02)) if moving else None
-    head = ctx.layer(None)
-    edge_l = ctx.layer(ctx.tint(pal["crack"], 0.02))
-    rec = C.draw_pieces(fr, pieces, head, tail, cols, pal["piece_alpha"], moving, ctx.kappa, edge=edge_l,
-                        edge_alpha=0.75)
-    if tail is not None:
-        tail.soften(0.6 * ctx.px + 0.3)
+    rec = ctx.debris(pieces, cols, pal["piece_alpha"], pal["piece"], edge_colour=pal["crack"], edge_alpha=0.75)
 
     # glints / splinters: spray in flight, or grit at rest
-    spray = ctx.layer(ctx.tint(pal["crack"], 0.02))
-    n_dots = int(rng.integers(40, 80))
-    dpts = C.dots(fr, rng, psym, ctx.mode, max(1, n_dots // psym.copies), r_in * 0.8, 0.6 * ctx.S, ctx.spread)
-    C.draw_dots(fr, dpts, spray, moving, ctx.kappa, 0.8, max(1, ctx.thick))
+    dpts = ctx.spray(psym, pal["crack"], 0.02, (40, 80), r_in * 0.8, 0.8)
 
     img_ang = [math.degrees(math.atan2(*fr.dir_img([math.cos(x), math.sin(x)])[0][::-1])) for x in angles]
     return {

@@ -141,15 +141,8 @@ def draw(ctx) -> dict:
     mix = pal.get("piece_mix", (pal["piece"],))
     mix_cols = [ctx.tint(m) for m in mix]
     cols = [mix_cols[int(rng.integers(len(mix)))] * rng.choice([0.86, 0.97, 1.1]) for _ in canon]
-    tail = ctx.layer(ctx.tint(mix[0], 0.03)) if moving else None
-    head = ctx.layer(None)
-    rec = C.draw_pieces(fr, pieces, head, tail, cols, 1.0, moving, ctx.kappa)
-    if tail is not None:
-        tail.soften(0.6 * ctx.px + 0.3)
-    spray = ctx.layer(ctx.tint(pal["deposit"], 0.03))
-    n_dots = int(rng.integers(50, 90))
-    dpts = C.dots(fr, rng, psym, ctx.mode, max(1, n_dots // psym.copies), rc * 1.1, 0.6 * ctx.S, ctx.spread)
-    C.draw_dots(fr, dpts, spray, moving, ctx.kappa, 0.85, max(1, ctx.thick))
+    rec = ctx.debris(pieces, cols, 1.0, mix[0], tail_tint=0.03)
+    dpts = ctx.spray(psym, pal["deposit"], 0.03, (50, 90), rc * 1.1, 0.85)
 
     return {
         "fold": sym.n if sym.kind == "rot" else None,

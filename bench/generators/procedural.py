@@ -208,6 +208,31 @@ class Ctx:
         c = np.asarray(colour, np.float64) * self.tint_gain
         return np.clip(c * (1.0 + self.rng.uniform(-amount, amount, 3)), 0, 1)
 
+    def debris(self, pieces, colours, alpha: float, tail_colour, tail_tint: float = 0.02, edge_colour=None,
+               **draw_kw) -> list:
+        """Draw placed pieces (:func:`C.draw_pieces`): crisp at rest, or in flight
+        with a fading streak (softened) in a tint of ``tail_colour``; with
+        ``edge_colour`` an outline layer too.  Returns the per-piece records."""
+        moving = self.labels["transitional"]
+        tail = self.layer(self.tint(tail_colour, tail_tint)) if moving else None
+        head = self.layer(None)
+        if edge_colour is not None:
+            draw_kw["edge"] = self.layer(self.tint(edge_colour, 0.02))
+        rec = C.draw_pieces(self.frame, pieces, head, tail, colours, alpha, moving, self.kappa, **draw_kw)
+        if tail is not None:
+            tail.soften(0.6 * self.px + 0.3)
+        return rec
+
+    def spray(self, psym: C.Sym, colour, tint: float, n_range: tuple[int, int], r_in: float, alpha: float,
+              **dots_kw) -> np.ndarray:
+        """Tiny particles from ``r_in`` out to 0.6 of the size (:func:`C.dots`):
+        streaks towards the source in flight, dots at rest.  Returns their positions."""
+        layer = self.layer(self.tint(colour, tint))
+        n = int(self.rng.integers(*n_range))
+        pts = C.dots(self.frame, self.rng, psym, self.mode, max(1, n // psym.copies), r_in, 0.6 * self.S, self.spread)
+        C.draw_dots(self.frame, pts, layer, self.labels["transitional"], self.kappa, alpha, max(1, self.thick), **dots_kw)
+        return pts
+
 
 def _rng_for(scene, seed, iconic, labels, h, w) -> np.random.Generator:
     lab = "none" if labels is None else ",".join(f"{k}={int(bool(labels[k]))}" for k in LABELS)
