@@ -421,8 +421,6 @@ class Spots:
 
     area: np.ndarray
     """Area (px) of each spot: pixels above half its peak top-hat response."""
-    cx: np.ndarray
-    cy: np.ndarray
     min_area: float
     """Smallest piece counted at this resolution (px)."""
 
@@ -450,8 +448,9 @@ def _tophats(g: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, "Components"]]
     return out
 
 
-def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
-    """Droplets and fragments as compact spots, on any background.
+def spots(g: np.ndarray) -> Spots:
+    """Droplets and fragments as compact spots of a luma image at the analysis
+    resolution (:attr:`Layout.grey`), on any background.
 
     Found in the :func:`tophats` masks -- so droplets lying on a pool and
     pieces on a textured floor count, not only those against the border
@@ -462,10 +461,9 @@ def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
     changes barely move.  Touching spots of one polarity merge; the gaps
     between bright spots read as dark spots only when they are compact.
     """
-    g = grey(resample(image, side))
     h, w = g.shape
     min_area = max(3.0, MIN_AREA_FRAC * h * w)
-    areas, xs, ys = [], [], []
+    areas = []
     for th, _, c in tophats(g):
         if not c.area.size:
             continue
@@ -482,12 +480,7 @@ def spots(image: np.ndarray, side: int = ANALYSIS_SIDE) -> Spots:
         np.maximum.at(peak, lab, val)
         cnt = np.bincount(lab[val >= 0.5 * peak[lab]], minlength=c.area.size + 1)
         areas.append(np.maximum(cnt[idx + 1], 1).astype(np.float64))
-        xs.append(c.cx[idx])
-        ys.append(c.cy[idx])
-    if not areas:
-        e = np.zeros(0)
-        return Spots(e, e, e, min_area)
-    return Spots(np.concatenate(areas), np.concatenate(xs), np.concatenate(ys), min_area)
+    return Spots(np.concatenate(areas) if areas else np.zeros(0), min_area)
 
 
 @dataclass(frozen=True)

@@ -362,7 +362,7 @@ def plausibility(image: np.ndarray, scene=None) -> dict:
     areas = lay.piece_areas[lay.piece_areas >= FRAGMENT_MIN * lay.min_area]
     s_size, tau, note = size_law(areas, tuple(exponent) if exponent else DEFAULT_EXPONENT)
     notes.append(note)
-    s_spread, _, note = size_spread(F.spots(img))
+    s_spread, _, note = size_spread(F.spots(lay.grey))
     notes.append(note)
     s_dir, note = direction(lay, scene)
     notes.append(note)

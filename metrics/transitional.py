@@ -178,7 +178,7 @@ def _anisotropy(lay: F.Layout, labels: np.ndarray, cands) -> tuple[float, float,
     return max(best, -0.5), amount, best_src
 
 
-def radial_anisotropy(lay: F.Layout, g: np.ndarray | None = None) -> tuple[float, float, tuple[float, float] | None]:
+def radial_anisotropy(lay: F.Layout) -> tuple[float, float, tuple[float, float] | None]:
     """(anisotropy, amount, source) of the edges of the small structures.
 
     Motion blur smears each flying piece or droplet along its velocity, and
@@ -194,8 +194,7 @@ def radial_anisotropy(lay: F.Layout, g: np.ndarray | None = None) -> tuple[float
     (pixels within 8 % of the side of it are left out).  The small structures
     come from two segmentations, and the larger anisotropy counts: the
     layout's small edge components (which lose dense debris that merges into
-    large components) and, given the luma ``g`` at the analysis resolution,
-    the small top-hat structures (:func:`tophat_structures`, which split
+    large components) and the small top-hat structures (:func:`tophat_structures`, which split
     debris from the body but also pick up crack lines).  ``amount`` is the
     weighted edge length of the winning structures in long sides.
     """
@@ -211,11 +210,8 @@ def radial_anisotropy(lay: F.Layout, g: np.ndarray | None = None) -> tuple[float
     small[lay.pieces + 1] = True
     small[lay.streaks + 1] = True
     best = _anisotropy(lay, np.where(small[lay.sc.labels], lay.sc.labels, 0), cands)
-    if g is not None:
-        other = _anisotropy(lay, tophat_structures(g, lay.side, lay.min_area), cands)
-        if other[0] > best[0]:
-            best = other
-    return best
+    other = _anisotropy(lay, tophat_structures(lay.grey, lay.side, lay.min_area), cands)
+    return other if other[0] > best[0] else best
 
 
 def crack_tips_inside(lay: F.Layout) -> int:
@@ -360,8 +356,7 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         return out
     family = getattr(scene, "family", None) if scene is not None else None
     lay = F.layout(img, cracks=family != "fluid")  # with piece areas: the same layout as plausibility's
-    g = lay.grey
-    blur = F.edge_blur(g, lay.grad[2])
+    blur = F.edge_blur(lay.grey, lay.grad[2])
     if math.isfinite(blur) and blur > MAX_EDGE_BLUR:
         out["transitional_note"] = (
             f"image too soft to show streaks or crack tips (edge blur {blur:.1f} px at 256 px > {MAX_EDGE_BLUR})"
@@ -372,7 +367,7 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         return out
     n_pieces = int(lay.pieces.size)
     pieces = _saturate(n_pieces - 1, PIECES_SCALE)
-    aniso, amount, _ = radial_anisotropy(lay, g)
+    aniso, amount, _ = radial_anisotropy(lay)
     streaks = F.smoothstep(aniso, *ANISOTROPY_RANGE) * _saturate(amount, AMOUNT_SCALE)
     tips = 0.0 if family == "fluid" else _saturate(crack_tips_inside(lay), TIPS_SCALE)
     score = 1.0 - (1.0 - streaks) * (1.0 - TIPS_WEIGHT * tips) * (1.0 - PIECES_WEIGHT * pieces)
