@@ -203,9 +203,23 @@ def cmd_scenes(args) -> int:
 
 # --------------------------------------------------------------------------- validate
 def cmd_validate(args) -> int:
-    from bench.validate import render_markdown, run_validation
+    from bench.realset import DEFAULT_RECIPE
+    from bench.sources import SOURCES
+    from bench.validate_run import render_markdown, run_validation
 
-    res = run_validation(n=args.n, out=args.out, workers=args.workers, checks=args.checks, progress=not args.no_progress)
+    sources = None
+    if args.source:
+        sources = [s.strip() for s in args.source.split(",") if s.strip()]
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown:
+            raise UserError(f"--source: expected names from {', '.join(SOURCES)}; got {', '.join(unknown)}")
+    real = args.real
+    if real is None and (args.real_root or args.download):
+        real = DEFAULT_RECIPE
+    if real is not None and not Path(real).is_file():
+        raise UserError(f"--real: {real}: expected a recipe CSV file; not found")
+    res = run_validation(n=args.n, out=args.out, workers=args.workers, checks=args.checks, progress=not args.no_progress,
+                         sources=sources, real=real, real_roots=args.real_root, download=args.download, cache=args.real_cache)
     print(render_markdown(res))
     print(f"wrote {args.out / 'validate.json'} and {args.out / 'validate.md'} ({res['seconds']} s)")
     if res["failures"]:
@@ -268,10 +282,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--dir", default=None, help="scenes folder to write into (default: the bundled scenes/ folder)")
     p.set_defaults(func=cmd_scenes, _parser=p)
 
-    p = sub.add_parser("validate", help="check the scorers against a labelled, full-factorial validation set",
-                       description="Render a labelled validation set (symmetric x transitional x plausible, balanced "
-                       "nuisance) and report AUROCs with CIs, shortcut AUROCs, invariance and sensitivity. "
-                       "Exits 1 when a target is missed.")
+    p = sub.add_parser("validate", help="check the scorers against labelled renders of several sources and real photographs",
+                       description="For each labelled source (procedural: the own renderer; sim: the design source; "
+                       "studio: held out) render a full-factorial validation set (symmetric x transitional x plausible, "
+                       "pre-states, balanced nuisance) and report AUROCs with CIs, shortcut AUROCs, invariance and "
+                       "sensitivity; with --real, also the real-photograph recipe (tune and report halves) and the "
+                       "realism index against procedural renders. Exits 1 when a target is missed.")
+    p.add_argument("--source", default=None, metavar="NAMES",
+                   help="comma-separated sources to render (default: all: procedural, sim, studio)")
+    p.add_argument("--real", type=Path, default=None, metavar="RECIPE",
+                   help="real-photograph recipe CSV (default with --real-root / --download: validate/real/recipe.csv)")
+    p.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR",
+                   help="where the recipe's files lie: git mirrors (DIR/owner+name or DIR/owner/name) or plain files "
+                   "(DIR/owner/name/path); repeatable")
+    p.add_argument("--real-cache", type=Path, default=None, metavar="DIR",
+                   help="keep each checked raw file here (by SHA-256) so later runs need no mirror or network")
+    p.add_argument("--download", action="store_true",
+                   help="fetch files missing locally from their pinned raw.githubusercontent.com URLs (needs network)")
     p.add_argument("--n", type=_positive, default=480, help="images (rounded to a multiple of 24; default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("validate"), metavar="DIR", help="where validate.json and validate.md go (default: %(default)s)")
     p.add_argument("--workers", type=_positive, default=2, help="processes (default: %(default)s)")

@@ -76,10 +76,15 @@ def test_uniform_fragment_sizes_lower_plausibility(cases):
 
 
 def test_small_validation_run_reports_every_section(tmp_path):
-    res = V.run_validation(n=48, out=tmp_path, workers=1, checks=8, progress=False)
-    assert set(res["auroc"]) == {"symmetry", "transitional", "plausibility"}
-    assert res["auroc"]["symmetry"]["overall"]["auroc"] > 0.8
-    assert (tmp_path / "validate.json").is_file() and "## Targets" in (tmp_path / "validate.md").read_text()
+    from bench.validate_run import run_validation
+
+    res = run_validation(n=48, out=tmp_path, workers=1, checks=8, progress=False, sources=["procedural", "nosuch"])
+    r = res["sources"]["procedural"]
+    assert set(r["auroc"]) == {"symmetry", "transitional", "plausibility"}
+    assert r["auroc"]["symmetry"]["overall"]["auroc"] > 0.8
+    assert "nosuch" in res["skipped"] and "unknown source" in res["skipped"]["nosuch"]
+    md = (tmp_path / "validate.md").read_text()
+    assert (tmp_path / "validate.json").is_file() and "## Targets" in md and "skipped source `nosuch`" in md
 
 
 def test_analyse_reads_labels_not_scores_of_the_same_name():
