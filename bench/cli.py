@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__
+from bench.errors import RunError, UserError
 from bench.weights import add_weights_arguments, scoring_from_args
 
 DESCRIPTION = """\
@@ -36,10 +37,6 @@ SCENES_HELP = (
     "which scenes: 'all' (default), a family (fracture), an id (fluid/milk-drop-crown), a glob (impact/*), "
     "a .yaml file or a folder of them; comma-separated"
 )
-
-
-class UserError(Exception):
-    """A problem with the user's input: shown as one line, exit code 2."""
 
 
 def _positive(text: str) -> int:
@@ -336,7 +333,6 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(args) -> int:
     """Run a parsed command; user errors become one line on stderr and exit code 2."""
     from bench.generators import ModelError
-    from bench.runner import RunError
     from bench.spec import SpecError
     from bench.weights import WeightsError
 

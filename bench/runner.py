@@ -25,15 +25,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from bench import __version__
+from bench.errors import RunError
 from bench.imageio import atomic_write_bytes, atomic_write_json, atomic_write_text, dumps_json, encode_png, load_image
 from bench.spec import Scene, bundled_scenes, scene_set_hash
 
 SUMMARY_METRICS = ("realism", "aesthetic", "symmetry", "transitional", "plausibility")
 ID_COLUMNS = ("model", "scene_id", "family", "seed", "image", "status", "status_detail")
-
-
-class RunError(ValueError):
-    """A run cannot start or go on (one line for the user)."""
 
 
 @dataclass
@@ -311,7 +308,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
         "scorers": {i.name: {"version": i.version, "higher_is_better": i.higher_is_better} for i in list_scorers()},
         "versions": _versions(),
     }
-    from bench.compare import run_diversity
+    from bench.diversity import run_diversity
 
     summary["diversity"] = run_diversity(out, df, features="clip" if embedder else "classical", embedder=embedder)
     atomic_write_text(out / "summary.json", dumps_json(summary))

@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.errors import UserError
 from bench.runner import ID_COLUMNS, Scoring, nan_scores, columns, score_file, write_csv
 
 MANIFEST_COLUMNS = ("image", "scene_id")
@@ -46,7 +47,6 @@ def score_manifest(
     """Score every image of ``manifest`` into ``out``; bad images get a status, never stop the run."""
     from tqdm import tqdm
 
-    from bench.cli import UserError
     from bench.spec import bundled_scenes, select_scenes
 
     try:
