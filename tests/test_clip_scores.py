@@ -20,7 +20,7 @@ open_clip = pytest.importorskip("open_clip")
 
 from tiny_models import save_tiny_clip  # noqa: E402
 
-from bench.weights import CLIP_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
+from metrics.weights import CLIP_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
 from metrics import clip_scores  # noqa: E402
 from metrics.clip_scores import NO_WEIGHTS_NOTE, ClipScorer, load_clip, to_pil  # noqa: E402
 
