@@ -43,7 +43,7 @@ class Scoring:
     """Extra identity of the overrides (e.g. weights hashes); part of the cache key."""
 
     def identity(self) -> dict[str, Any]:
-        from metrics.registry import list_scorers
+        from metrics.suite import list_scorers
 
         ident: dict[str, Any] = {i.name: i.version for i in list_scorers()}
         ident.update({f"{k}:override": v for k, v in self.versions.items()})
@@ -54,7 +54,7 @@ class Scoring:
         return getattr(self.overrides.get("alignment"), "embed", None)
 
     def score(self, image, scene) -> dict[str, Any]:
-        from metrics.registry import score_image
+        from metrics.suite import score_image
 
         return score_image(image, scene, scorers=self.overrides)
 
@@ -64,7 +64,7 @@ def image_rel(scene_id: str, seed: int) -> str:
 
 
 def nan_scores() -> dict[str, Any]:
-    from metrics.registry import score_columns, text_columns
+    from metrics.suite import score_columns, text_columns
 
     texts = text_columns()
     return {c: ("" if c in texts else math.nan) for c in score_columns()}
@@ -79,7 +79,7 @@ def score_file(path: Path, scene: Scene | None, scoring: Scoring) -> dict[str, A
 
 
 def columns() -> list[str]:
-    from metrics.registry import score_columns
+    from metrics.suite import score_columns
 
     return list(ID_COLUMNS) + score_columns()
 
@@ -275,7 +275,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
 
     from bench.report import write_report
     from bench.stats import summarize_scores
-    from metrics.registry import list_scorers
+    from metrics.suite import list_scorers
 
     out = Path(out)
     record = json.loads((out / "run.json").read_text())

@@ -12,7 +12,7 @@ with its preprocessing and tokenizer; the LAION aesthetic predictor
 Vendi diversity score).
 
 torch and open_clip are imported only when a model is loaded, so importing this
-module (which the registry does) stays cheap.
+module (which ``metrics.suite`` does) stays cheap.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def test_default_alignment_is_nan_with_note():
 
 def test_alignment_registration():
     pytest.importorskip("metrics.aesthetic", reason="the registry needs metrics/aesthetic.py")
-    from metrics.registry import get_scorer, score_columns
+    from metrics.suite import get_scorer, score_columns
 
     info = get_scorer("alignment")
     assert info.columns == ("alignment", "alignment_transitional_cue", "alignment_source", "alignment_note")
