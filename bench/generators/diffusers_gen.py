@@ -49,7 +49,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.generators import Generated, Generator, ModelError
+from bench.generators.base import Generated, Generator, ModelError
 
 DEFAULT_STEPS = 30
 DEFAULT_GUIDANCE = 7.5
