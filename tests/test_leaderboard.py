@@ -24,6 +24,7 @@ import pytest
 
 import bench.leaderboard as lb
 import bench.site as site
+import bench.submission as submission
 from bench.stats import bootstrap_ci, summarize_scores
 from metrics.realism import realism as realism_of
 
@@ -90,7 +91,7 @@ def make_run(folder: Path, *, style: str = "physical", model: str | None = None,
 def fake_bundled(monkeypatch, request):
     """The fake scene set stands in for the bundled one (not for the end-to-end tests)."""
     if not request.node.name.startswith(REAL_SCENE_PREFIX):
-        monkeypatch.setattr(lb, "bundled_scene_set", lambda: (FAKE_HASH, list(FAKE_IDS)))
+        monkeypatch.setattr(submission, "bundled_scene_set", lambda: (FAKE_HASH, list(FAKE_IDS)))
 
 
 def submit(run_dir, name, board, *extra) -> tuple[int, str]:
