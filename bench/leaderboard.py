@@ -58,6 +58,7 @@ from bench.submission import (  # re-exported: see __all__
     _short,
     bundled_scene_set,
     check_diversity,
+    default_leaderboard_dir,
     compare_summaries,
     is_http_url,
     read_json_strict,
@@ -189,7 +190,7 @@ def make_submission(
     }
     from bench.submission import check_document
 
-    problems = check_document(doc, run_dir, slugs | {slug})
+    problems = check_document(doc, run_dir, slugs | {slug}, leaderboard=leaderboard)
     if problems:
         where, field, expected = problems[0].split(": ", 2)
         raise SubmissionError(where, field, expected)
@@ -234,11 +235,14 @@ def add_submit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notes", default=None, help=f"free text shown on the entry's page (at most {MAX_NOTES} characters)")
     p.add_argument("--custom-track", action="store_true", help="accept a run on a scene set other than the bundled one (listed apart from the main table)")
     p.add_argument("--reference", action="store_true", help="mark as a reference entry shipped with realgap (maintainers)")
-    p.add_argument("--leaderboard", type=Path, default=repo_leaderboard_dir(), metavar="DIR", help="leaderboard folder holding submissions/ (default: %(default)s)")
+    p.add_argument("--leaderboard", type=Path, default=None, metavar="DIR",
+                   help="leaderboard folder holding submissions/, i.e. the leaderboard/ folder of a realgap clone "
+                   "(default: ./leaderboard in the working directory)")
 
 
 def submit_main(args) -> int:
     try:
+        args.leaderboard = args.leaderboard if args.leaderboard is not None else default_leaderboard_dir()
         doc = make_submission(
             args.run_dir,
             args.name,
@@ -256,7 +260,7 @@ def submit_main(args) -> int:
         print(f"realgap submit: {exc}")
         return 2
     except OSError as exc:
-        print(f"realgap submit: {exc.filename or args.leaderboard}: (file): expected a file it can read or write; {exc.strerror or exc}")
+        print(f"realgap submit: {exc.filename or args.leaderboard or '--leaderboard'}: (file): expected a file it can read or write; {exc.strerror or exc}")
         return 2
     m = doc["metrics"]
     print(f"realgap submit: wrote {path} (realism {m['realism']['mean']}, aesthetic {m['aesthetic']['mean']}, {doc['n_ok']}/{doc['n_images']} images ok)")
@@ -279,6 +283,6 @@ __all__ = [
     "MAX_BASE_MODEL", "MAX_LINK", "MAX_LINKS", "MAX_MODEL", "MAX_NAME", "MAX_NOTES", "METRICS", "N_SAMPLES", "Run",
     "SCORE_COLUMNS", "SETTINGS_KEYS", "SubmissionError", "THUMB_PX", "TOL", "TOL_COMPACT", "TUNINGS", "add_build_arguments",
     "add_submit_arguments", "build_main", "bundled_scene_set", "check_diversity", "check_links", "check_run", "check_text",
-    "compact_rows", "compare_summaries", "flatten_versions", "is_http_url", "make_samples", "make_submission", "read_json_strict",
+    "compact_rows", "compare_summaries", "default_leaderboard_dir", "flatten_versions", "is_http_url", "make_samples", "make_submission", "read_json_strict",
     "read_run", "repo_leaderboard_dir", "slugify", "submit_main", "write_submission",
 ]

@@ -50,7 +50,6 @@ from bench.submission import (  # re-exported: see __all__
     check_document,
     load_schema,
     read_json_strict,
-    repo_leaderboard_dir,
 )
 
 MARKER = ".realgap-site"
@@ -77,7 +76,7 @@ def load_submissions(folder: Path) -> tuple[list[dict], list[str]]:
     slugs = [d.get("slug") for _, d in docs if isinstance(d, dict)]
     good = []
     for path, doc in docs:
-        problems = check_document(doc, path, slugs)
+        problems = check_document(doc, path, slugs, leaderboard=folder)
         errors.extend(problems)
         if not problems:
             good.append(doc)
@@ -120,7 +119,7 @@ def build_site(leaderboard: Path, out: Path) -> int:
     docs, errors = load_submissions(leaderboard)
     if errors:
         raise BuildError(errors)
-    tpl_dir = repo_leaderboard_dir() / "site"
+    tpl_dir = S.leaderboard_file("site", leaderboard)
     try:
         css, js = (tpl_dir / "style.css").read_text(encoding="utf-8"), (tpl_dir / "app.js").read_text(encoding="utf-8")
         index_t = string.Template((tpl_dir / "index.html").read_text(encoding="utf-8"))
@@ -180,12 +179,15 @@ def build_site(leaderboard: Path, out: Path) -> int:
 
 def add_build_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("site"), metavar="DIR", help="folder to write the site to (default: %(default)s; replaced on each build)")
-    p.add_argument("--leaderboard", type=Path, default=repo_leaderboard_dir(), metavar="DIR", help="leaderboard folder holding submissions/ (default: %(default)s)")
+    p.add_argument("--leaderboard", type=Path, default=None, metavar="DIR",
+                   help="leaderboard folder holding submissions/, i.e. the leaderboard/ folder of a realgap clone "
+                   "(default: ./leaderboard in the working directory)")
 
 
 def build_main(args) -> int:
     try:
-        n = build_site(args.leaderboard, args.out)
+        leaderboard = args.leaderboard if args.leaderboard is not None else S.default_leaderboard_dir()
+        n = build_site(leaderboard, args.out)
     except (BuildError, SubmissionError) as exc:
         for line in getattr(exc, "lines", [str(exc)]):
             print(f"realgap leaderboard build: {line}")

@@ -37,8 +37,41 @@ class SubmissionError(ValueError):
 
 
 def repo_leaderboard_dir() -> Path:
-    """The ``leaderboard/`` folder of this checkout (schema, site template, submissions)."""
+    """The ``leaderboard/`` folder beside the ``bench`` package (schema, site template, submissions).
+
+    In a clone (or an editable install) it is the clone's; for an installed
+    realgap it would be inside site-packages and does not exist, so it is
+    never the default place for submissions (see :func:`default_leaderboard_dir`).
+    """
     return Path(bench.__file__).resolve().parent.parent / "leaderboard"
+
+
+def default_leaderboard_dir(cwd: Path | str | None = None) -> Path:
+    """The default of ``--leaderboard``: ``./leaderboard`` in the working directory, when it exists.
+
+    Otherwise a one-line :class:`SubmissionError` that says which folder to pass.
+    """
+    folder = (Path.cwd() if cwd is None else Path(cwd)) / "leaderboard"
+    if folder.is_dir():
+        return folder
+    raise SubmissionError(
+        folder, "--leaderboard",
+        "expected the leaderboard folder of a realgap clone (the one holding submissions/); there is none in the "
+        "working directory: pass --leaderboard DIR (e.g. --leaderboard path/to/realgap/leaderboard) or run from the clone's root",
+    )
+
+
+def leaderboard_file(rel: str, leaderboard: Path | str | None = None) -> Path:
+    """A file of the leaderboard's machinery (``submission.schema.json``, ``site/``).
+
+    This realgap's own copy beside the package when there is one (a clone or an
+    editable install), else the copy in ``leaderboard`` (the clone's folder
+    given to an installed realgap).
+    """
+    own = repo_leaderboard_dir() / rel
+    if own.exists() or leaderboard is None:
+        return own
+    return Path(leaderboard) / rel
 
 
 def slugify(name: str) -> str:
@@ -160,21 +193,26 @@ def check_diversity(div: Any, ids: list[str], where: Any) -> dict | None:
 # ---------------------------------------------------------------- checking a submission document
 
 
-def load_schema() -> dict:
-    path = repo_leaderboard_dir() / "submission.schema.json"
+def load_schema(leaderboard: Path | str | None = None) -> dict:
+    """The submission schema (:func:`leaderboard_file`: this realgap's, else the one in ``leaderboard``)."""
+    path = leaderboard_file("submission.schema.json", leaderboard)
     if not path.is_file():
         raise SubmissionError(path, "(file)", "expected the submission schema of this realgap checkout; not found")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def check_document(doc: Any, where: Any, known_slugs: Iterable[str] | None = None) -> list[str]:
-    """All problems of a submission document, one line each (schema, then recomputation)."""
+def check_document(doc: Any, where: Any, known_slugs: Iterable[str] | None = None, *,
+                   leaderboard: Path | str | None = None) -> list[str]:
+    """All problems of a submission document, one line each (schema, then recomputation).
+
+    ``leaderboard``: the folder whose schema is used when this realgap has none of its own.
+    """
     import jsonschema
     import pandas as pd
 
     from bench.stats import summarize_scores
 
-    validator = jsonschema.Draft202012Validator(load_schema())
+    validator = jsonschema.Draft202012Validator(load_schema(leaderboard))
     errs = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     if errs:
         lines = []

@@ -414,10 +414,62 @@ def test_cli_parsers_have_the_documented_defaults():
     p = argparse.ArgumentParser()
     lb.add_submit_arguments(p)
     a = p.parse_args(["r", "--name", "n"])
-    assert a.leaderboard == lb.repo_leaderboard_dir() and a.link == [] and a.base_of is None and not a.custom_track
+    assert a.leaderboard is None and a.link == [] and a.base_of is None and not a.custom_track  # None: ./leaderboard
     p = argparse.ArgumentParser()
     lb.add_build_arguments(p)
-    assert p.parse_args([]).out == Path("site")
+    assert p.parse_args([]).out == Path("site") and p.parse_args([]).leaderboard is None
+
+
+def _run_cli(add, main, argv) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    p = argparse.ArgumentParser()
+    add(p)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(p.parse_args(argv))
+    return rc, buf.getvalue()
+
+
+def test_leaderboard_defaults_to_the_working_directory(runs, tmp_path, monkeypatch):
+    """Not the folder beside the installed package (site-packages for a pip install): ./leaderboard."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leaderboard").mkdir()
+    rc, out = _run_cli(lb.add_submit_arguments, lb.submit_main, [str(runs["physical"]), "--name", "Here"])
+    assert rc == 0, out
+    assert (tmp_path / "leaderboard" / "submissions" / "here.json").is_file()
+    assert not (lb.repo_leaderboard_dir() / "submissions" / "here.json").exists()
+    rc, out = _run_cli(lb.add_build_arguments, lb.build_main, ["--out", str(tmp_path / "site")])
+    assert rc == 0, out
+    assert "here.json" in {p.name for p in (tmp_path / "site" / "submissions").iterdir()}
+
+
+def test_without_a_leaderboard_folder_one_line_says_which_to_pass(runs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for add, main, argv, prog in ((lb.add_submit_arguments, lb.submit_main, [str(runs["physical"]), "--name", "X"], "realgap submit: "),
+                                  (lb.add_build_arguments, lb.build_main, ["--out", str(tmp_path / "site")], "realgap leaderboard build: ")):
+        rc, out = _run_cli(add, main, argv)
+        assert rc == 2 and out.count("\n") == 1 and out.startswith(prog), out
+        assert f"{tmp_path / 'leaderboard'}: --leaderboard: expected the leaderboard folder of a realgap clone" in out
+        assert "pass --leaderboard DIR" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written
+
+
+def test_an_installed_realgap_uses_the_clone_folders_schema_and_templates(runs, tmp_path, monkeypatch):
+    """Without a leaderboard/ beside the package (a pip install), the schema and site templates come from --leaderboard."""
+    board = tmp_path / "clone" / "leaderboard"
+    board.mkdir(parents=True)
+    shutil.copy(lb.repo_leaderboard_dir() / "submission.schema.json", board)
+    shutil.copytree(lb.repo_leaderboard_dir() / "site", board / "site")
+    monkeypatch.setattr(submission, "repo_leaderboard_dir", lambda: tmp_path / "site-packages" / "leaderboard")
+    assert submit(runs["physical"], "Installed", board)[0] == 0
+    rc, out = build(board, tmp_path / "site")
+    assert rc == 0, out
+    assert (tmp_path / "site" / "s" / "installed.html").is_file()
+    (board / "submission.schema.json").unlink()
+    rc, out = submit(runs["iconic"], "No schema", board)
+    assert rc == 2 and "submission.schema.json: (file): expected the submission schema" in out
 
 
 def test_real_repo_submissions_are_valid_and_build(tmp_path):
