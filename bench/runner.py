@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Sequence
 from bench import __version__
 from bench.errors import RunError
 from bench.imageio import atomic_write_bytes, atomic_write_json, atomic_write_text, dumps_json, encode_png, load_image
-from bench.spec import Scene, bundled_scenes, scene_set_hash
+from bench.spec import Scene, scene_set_hash
 
 SUMMARY_METRICS = ("realism", "aesthetic", "symmetry", "transitional", "plausibility")
 ID_COLUMNS = ("model", "scene_id", "family", "seed", "image", "status", "status_detail")
@@ -275,6 +275,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
 
     from bench.report import write_report
     from bench.stats import summarize_scores
+    from bench.tracks import kind_mask, kinds, set_track
     from metrics.suite import list_scorers
 
     out = Path(out)
@@ -288,7 +289,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
     write_csv(out / "scores.csv", rows, cols)
 
     df = pd.read_csv(out / "scores.csv", keep_default_na=False, na_values=[""])
-    bundled_hash = scene_set_hash(bundled_scenes())
+    track = set_track(record["scene_set_hash"])
     sources = sorted(set(df.loc[df["status"] == "ok", "aesthetic_source"].astype(str)) - {""})
     summary = {
         "realgap_version": __version__,
@@ -298,7 +299,8 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
             "hash": record["scene_set_hash"],
             "n_scenes": len(record["scene_ids"]),
             "ids": record["scene_ids"],
-            "bundled": record["scene_set_hash"] == bundled_hash,
+            "bundled": track == "bundled",
+            "track": track,
         },
         "n_images": int(len(df)),
         "n_ok": int((df["status"] == "ok").sum()),
@@ -308,6 +310,14 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
         "scorers": {i.name: {"version": i.version, "higher_is_better": i.higher_is_better} for i in list_scorers()},
         "versions": _versions(),
     }
+    present = kinds(record["scene_ids"])
+    if len(present) > 1:  # a run over the main set and the stress track: each summarised apart as well
+        summary["tracks"] = {}
+        for kind in present:
+            sub = df[kind_mask(df["scene_id"], kind)]
+            block = summarize_scores(sub, SUMMARY_METRICS)
+            summary["tracks"][kind] = {"n_scenes": int(sub["scene_id"].nunique()), "n_images": int(len(sub)),
+                                       "n_ok": int((sub["status"] == "ok").sum()), **block}
     from bench.diversity import run_diversity
 
     summary["diversity"] = run_diversity(out, df, features="clip" if embedder else "classical", embedder=embedder)
@@ -317,10 +327,10 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
 
 
 def _scenes_for(record: dict) -> list[Scene]:
-    """The scenes of a recorded run: bundled ones by id, else the paths stored in run.json."""
-    from bench.spec import load_scene
+    """The scenes of a recorded run: shipped ones (either track) by id, else the paths stored in run.json."""
+    from bench.spec import load_scene, shipped_scenes
 
-    bundled = {s.id: s for s in bundled_scenes()}
+    bundled = {s.id: s for s in shipped_scenes()}
     paths = record.get("scene_paths", {})
     out = []
     for sid in record["scene_ids"]:
