@@ -22,6 +22,11 @@ Warned about (stderr and the report) and compared anyway: different image sizes
 different seed counts (only common seeds pair), scene ids that match but whose
 spec files differ (scene-set hash), and different scorer versions.
 
+Tracks: when the runs include stress-track scenes (``stress/<family>/<name>``,
+edge cases), compare.json has a ``tracks`` block (each track's paired
+statistics apart), compare.csv a ``track`` column, and report.html a per-track
+section and a track column; a main-set comparison is unchanged.
+
 Uncertainty: 95% paired percentile-bootstrap CIs (:mod:`bench.stats`, fixed seed)
 over (scene, seed) pairs, i.e. conditional on the scene set; diversity is one
 value per scene, so its CIs are over scenes.  A change is claimed only where
@@ -46,7 +51,9 @@ import numpy as np
 from bench.compare_pairs import METRICS, REQUIRED, CompareError, RunData, load_run, pair_runs
 from bench.compare_report import CHANGE_WORDS, MAX_THUMB_SCENES, aesthetic_label, tradeoff_plot, verdict, write_outputs
 from bench.diversity import images_diversity, run_diversity
+from bench.spec import STRESS
 from bench.stats import BOOT_SEED, CI_LEVEL, N_BOOT, _r, bootstrap_ci, paired_bootstrap_ci, seeds_needed
+from bench.tracks import kind_mask, kinds
 
 DELTA = 0.05
 """The smallest difference the uncertainty note plans for."""
@@ -140,6 +147,15 @@ def compare_runs(base_dir: str | Path, tuned_dir: str | Path, out: str | Path, *
         families[fam] = {"n_pairs": int(len(sub)), "n_scenes": len(fam_scenes),
                          "metrics": _metric_blocks(sub, len(fam_scenes), delta),
                          "diversity": _diversity_block(div_scene, fam_scenes, delta)}
+    tracks = {}
+    present = kinds(pairs["scene_id"])
+    if STRESS in present:  # stress-track scenes: each track apart as well (a main-set comparison has no "tracks")
+        for kind in present:
+            sub = pairs[kind_mask(pairs["scene_id"], kind)]
+            kind_scenes = sorted(set(sub["scene_id"]))
+            tracks[kind] = {"n_pairs": int(len(sub)), "n_scenes": len(kind_scenes),
+                            "metrics": _metric_blocks(sub, len(kind_scenes), delta),
+                            "diversity": _diversity_block(div_scene, kind_scenes, delta)}
     result = {
         "realgap_version": __version__,
         "base": base.describe(),
@@ -152,6 +168,7 @@ def compare_runs(base_dir: str | Path, tuned_dir: str | Path, out: str | Path, *
         "metrics": _metric_blocks(pairs, n_scenes, delta),
         "diversity": {**_diversity_block(div_scene, sorted(scenes), delta), "features": features},
         "families": families,
+        **({"tracks": tracks} if tracks else {}),
         "scenes": scenes,
         "uncertainty": {"delta": delta, "power": 0.8, "alpha": 0.05,
                         "note": "pairs_needed = (z_0.975 + z_0.8)^2 sd_diff^2 / delta^2 (bench.stats.seeds_needed); "

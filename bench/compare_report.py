@@ -12,6 +12,9 @@ from typing import Any
 
 from bench.compare_pairs import METRICS, RunData
 from bench.imageio import atomic_write_text, dumps_json
+from bench.report import STRESS_STYLE
+from bench.spec import scene_track
+from bench.tracks import KIND_TITLES, STRESS_NOTE
 
 MAX_THUMB_SCENES = 12
 CHANGE_WORDS = {"gain": "higher", "loss": "lower", "none": "no detectable change", "n/a": "n/a (fewer than 2)"}
@@ -84,8 +87,11 @@ def _csv_text(result: dict) -> str:
     import pandas as pd
 
     rows = []
+    with_track = bool(result.get("tracks"))
     for sid, sc in result["scenes"].items():
         row: dict[str, Any] = {"scene_id": sid, "family": sc["family"], "n_pairs": sc["n_pairs"]}
+        if with_track:
+            row = {"scene_id": sid, "track": scene_track(sid), "family": sc["family"], "n_pairs": sc["n_pairs"]}
         for m in METRICS:
             st = sc["metrics"][m]
             row.update({f"{m}_base": st["base"], f"{m}_tuned": st["tuned"], f"{m}_diff": st["diff"]["mean"],
@@ -181,16 +187,27 @@ def _html(result: dict, base: RunData, tuned: RunData, pairs) -> str:
     h.append("<p class='muted'>One point per scene: mean paired change in the aesthetic score (x) and in the realism index (y), "
              "whiskers = 95% bootstrap CI over that scene's seeds; black = all scenes. Lower right = more preferred, less real "
              "(the iconic drift).</p>")
+    tracks = result.get("tracks") or {}
+    if tracks:
+        h.append("<h2>Per track</h2>")
+        h.append(f"<p class='stress' style='{STRESS_STYLE}'>{e(STRESS_NOTE)}"
+                 + (" &lsquo;All scenes&rsquo; above mixes the tracks." if len(tracks) > 1 else "") + "</p>")
+        for kind, tb in tracks.items():
+            h.append(f"<h3>{e(KIND_TITLES.get(kind, kind))} ({tb['n_pairs']} pairs, {tb['n_scenes']} scenes)</h3>")
+            h.append(table(tb["metrics"], tb["diversity"], "seeds per scene"))
     h.append("<h2>Per family</h2>")
     for fam, fb in result["families"].items():
         h.append(f"<h3>{e(fam)} ({fb['n_pairs']} pairs, {fb['n_scenes']} scenes)</h3>")
         h.append(table(fb["metrics"], fb["diversity"], "seeds per scene"))
-    h.append("<h2>Per scene: mean paired change tuned - base [95% CI over seeds]</h2><table><tr><th class='l'>scene</th><th>pairs</th>"
+    track_head = "<th class='l'>track</th>" if tracks else ""
+    h.append("<h2>Per scene: mean paired change tuned - base [95% CI over seeds]</h2><table><tr><th class='l'>scene</th>"
+             + track_head + "<th>pairs</th>"
              + "".join(f"<th>&Delta; {e(lab[m])}</th>" for m in METRICS) + f"<th>{e(lab['diversity'])} base &rarr; tuned</th></tr>")
     for sid, sc in result["scenes"].items():
         dv = sc["diversity"]
         dtxt = "n/a" if not dv else f"{dv['base']:.3f} &rarr; {dv['tuned']:.3f} ({dv['diff']:+.3f})"
-        h.append(f"<tr><td class='l'>{e(sid)}</td><td>{sc['n_pairs']}</td>"
+        track_cell = f"<td class='l'>{e(KIND_TITLES.get(scene_track(sid), ''))}</td>" if tracks else ""
+        h.append(f"<tr><td class='l'>{e(sid)}</td>{track_cell}<td>{sc['n_pairs']}</td>"
                  + "".join(f"<td>{e(_signed(sc['metrics'][m]['diff']))}</td>" for m in METRICS) + f"<td>{dtxt}</td></tr>")
     h.append("</table>")
     unc = result["uncertainty"]
