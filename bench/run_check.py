@@ -2,7 +2,7 @@
 
 :func:`read_run` reads ``run.json``, ``summary.json`` and ``scores.csv``;
 :func:`check_run` checks them: the model and settings agree, the scene set is
-the bundled one (or the entry is marked as a custom track), every scene has
+the bundled one or the stress track (or the entry is marked as a custom track), every scene has
 every seed, scores are in [0, 1] and realism follows from its parts, and every
 mean and CI of ``summary.json`` equals the one recomputed from ``scores.csv``
 (:func:`bench.stats.summarize_scores`, deterministic bootstrap) to 1e-6.  The
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bench import submission as S
+from bench.spec import STRESS, scene_family, scene_track
 from bench.submission import (
     MAX_LINK,
     METRICS,
@@ -133,8 +134,9 @@ def _check_scores(r: Run, ids: list[str], model: str, aesthetic_source: Any) -> 
         if not isinstance(sid, str) or sid not in id_set:
             raise SubmissionError(csv, f"{at}: scene_id", f"expected one of the run's scene_ids; got {_short(sid)}")
         at = f"row {i + 2} ({sid} seed {row.seed})"
-        if row.family != sid.split("/")[0]:
-            raise SubmissionError(csv, f"{at}: family", f"expected {sid.split('/')[0]!r} (the scene id's first part); got {_short(row.family)}")
+        if row.family != scene_family(sid):
+            part = "family part" if scene_track(sid) == STRESS else "first part"
+            raise SubmissionError(csv, f"{at}: family", f"expected {scene_family(sid)!r} (the scene id's {part}); got {_short(row.family)}")
         if row.model != model:
             raise SubmissionError(csv, f"{at}: model", f"expected {_short(model)} (run.json); got {_short(row.model)}")
         if not isinstance(status, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}", status):
@@ -216,15 +218,18 @@ def check_run(r: Run, *, custom_track: bool = False) -> dict:
         raise SubmissionError(sum_json, "scene_set.hash", f"expected {h} (run.json); got {_short(sset.get('hash'))}")
     if sorted(sset.get("ids") or []) != sorted(ids) or sset.get("n_scenes") != len(ids):
         raise SubmissionError(sum_json, "scene_set.ids", f"expected the {len(ids)} scene ids of run.json")
-    b_hash, b_ids = S.bundled_scene_set()
-    track = "bundled" if h == b_hash else "custom"
-    if track == "bundled" and sorted(ids) != sorted(b_ids):
-        raise SubmissionError(run_json, "scene_ids", f"expected the {len(b_ids)} bundled scenes that scene_set_hash {h} stands for")
+    sets = S.track_sets()
+    b_hash = sets["bundled"][0]
+    track = next((t for t, (t_hash, _) in sets.items() if h == t_hash), "custom")
+    if track != "custom" and sorted(ids) != sorted(sets[track][1]):
+        what = "bundled scenes" if track == "bundled" else "stress-track scenes"
+        raise SubmissionError(run_json, "scene_ids", f"expected the {len(sets[track][1])} {what} that scene_set_hash {h} stands for")
     if track == "custom" and not custom_track:
         raise SubmissionError(
             run_json,
             "scene_set_hash",
-            f"expected {b_hash} (the bundled scene set of this realgap); got {h}: run the bundled scenes, or pass --custom-track",
+            f"expected {b_hash} (the bundled scene set of this realgap); got {h}: run the bundled scenes (or the stress "
+            "track, --scenes stress), or pass --custom-track",
         )
     from bench.stats import summarize_scores
 

@@ -51,6 +51,7 @@ from bench.submission import (  # re-exported: see __all__
     load_schema,
     read_json_strict,
 )
+from bench.tracks import STRESS_NOTE
 
 MARKER = ".realgap-site"
 
@@ -130,15 +131,20 @@ def build_site(leaderboard: Path, out: Path) -> int:
         current_hash = S.bundled_scene_set()[0]
     except Exception:  # no bundled scenes: every entry is listed apart
         current_hash = None
+    try:
+        stress_hash = S.stress_scene_set()[0]
+    except Exception:  # no stress track: stress entries are listed apart
+        stress_hash = None
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise BuildError([f"{out}: --out: expected a new or empty folder, or a site built before by realgap (no {MARKER} file there); not touching it"])
     docs = _order(docs)
     by_slug = {d["slug"]: d for d in docs}
     main = [d for d in docs if d["track"] == "bundled" and d["scene_set"]["hash"] == current_hash]
-    other = [d for d in docs if d not in main]
+    stress = [d for d in docs if d["track"] == "stress" and d["scene_set"]["hash"] == stress_hash]
+    other = [d for d in docs if d not in main and d not in stress]
     fams = lambda ds: sorted({f for d in ds for f in d["families"]})  # noqa: E731
-    ctx = {"css": css, "entry": entry_t, "hash": current_hash}
+    ctx = {"css": css, "entry": entry_t, "hash": current_hash, "stress_hash": stress_hash}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; a published site is world-readable
@@ -154,9 +160,14 @@ def build_site(leaderboard: Path, out: Path) -> int:
             (tmp / "s" / f"{d['slug']}.html").write_text(entry_page(d, by_slug, children, len(d["samples"]), ctx), encoding="utf-8")
             shutil.copyfile(Path(leaderboard) / "submissions" / f"{d['slug']}.json", tmp / "submissions" / f"{d['slug']}.json")
         custom = ""
+        if stress:
+            custom += ('<section id="stress-board"><h2>Stress track: edge cases <span class="muted">(scene set '
+                       f'{e(stress_hash)})</span></h2><p class="note">{e(STRESS_NOTE)} Runs of <code>realgap run --scenes stress</code>; '
+                       'ranked on their own, apart from the table above.</p><div class="table-wrap">'
+                       f'{board_table(stress, fams(stress), "board-stress", current_hash, stress_hash)}</div></section>')
         if other:
-            custom = ('<section id="other-board"><h2>Other scene sets</h2><p class="note">Custom scene sets and earlier versions of the bundled set: '
-                      f'not comparable with the table above.</p><div class="table-wrap">{board_table(other, fams(other), "board-other", current_hash)}</div></section>')
+            custom += ('<section id="other-board"><h2>Other scene sets</h2><p class="note">Custom scene sets and earlier versions of the bundled set: '
+                       f'not comparable with the {"tables" if stress else "table"} above.</p><div class="table-wrap">{board_table(other, fams(other), "board-other", current_hash, stress_hash)}</div></section>')
         options = "".join(f'<option value="{m}"{" selected" if m == "realism" else ""}>{m}</option>' for m in TABLE_METRICS)
         index = index_t.substitute(
             csp=csp(js, css), css=css, js=js, scene_hash=e(current_hash or "unknown"), family_options=options,
@@ -164,7 +175,7 @@ def build_site(leaderboard: Path, out: Path) -> int:
             metric_help=_dl([(m, e(METRIC_HELP[m])) for m in METRIC_HELP]), version=e(bench.__version__), n_entries=len(docs),
             data=script_json(board_data(docs)))
         (tmp / "index.html").write_text(index, encoding="utf-8")
-        summary = {"realgap_version": bench.__version__, "bundled_scene_set": current_hash,
+        summary = {"realgap_version": bench.__version__, "bundled_scene_set": current_hash, "stress_scene_set": stress_hash,
                    "entries": [{k: v for k, v in d.items() if k not in ("samples", "scores")} | {"scores_sha256": d["scores"]["sha256"]} for d in docs]}
         (tmp / "leaderboard.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / MARKER).write_text("built by `realgap leaderboard build`; the whole folder is replaced on the next build\n", encoding="utf-8")

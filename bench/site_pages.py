@@ -73,10 +73,14 @@ def link_html(url: Any) -> str:
     return f'<span class="not-a-link">{e(url)}</span>'
 
 
-def _badges(doc: dict, current_hash: str | None) -> str:
+def _badges(doc: dict, current_hash: str | None, stress_hash: str | None = None) -> str:
     out = ' <span class="badge reference">reference</span>' if doc["reference"] else ""
     if doc["track"] == "custom":
         out += ' <span class="badge custom">custom scenes</span>'
+    elif doc["track"] == "stress":
+        out += ' <span class="badge custom">stress track</span>'
+        if doc["scene_set"]["hash"] != stress_hash:
+            out += ' <span class="badge custom">older scene set</span>'
     elif doc["scene_set"]["hash"] != current_hash:
         out += ' <span class="badge custom">older scene set</span>'
     return out
@@ -89,7 +93,8 @@ def _cell(s: dict | None, extra: str = "") -> str:
 # ---------------------------------------------------------------- index page
 
 
-def board_table(docs: list[dict], families: list[str], table_id: str, current_hash: str | None) -> str:
+def board_table(docs: list[dict], families: list[str], table_id: str, current_hash: str | None,
+                stress_hash: str | None = None) -> str:
     if not docs:
         return '<p class="note">No submissions yet.</p>'
     head = ['<th class="text" data-key="name" data-type="text" aria-sort="none"><button type="button">Entry</button></th>',
@@ -103,7 +108,7 @@ def board_table(docs: list[dict], families: list[str], table_id: str, current_ha
     rows = []
     for d in docs:
         cls = ' class="reference"' if d["reference"] else ""
-        cells = [f'<td class="text name"><a href="s/{d["slug"]}.html">{e(d["name"])}</a>{_badges(d, current_hash)}</td>',
+        cells = [f'<td class="text name"><a href="s/{d["slug"]}.html">{e(d["name"])}</a>{_badges(d, current_hash, stress_hash)}</td>',
                  f'<td class="text">{e(d["tuning"])}</td>']
         cells += [_cell(d["metrics"][m]) for m in TABLE_METRICS]
         cells.append(_cell(d["diversity"]))
@@ -260,7 +265,7 @@ def entry_page(d: dict, by_slug: dict[str, dict], children: list[dict], n_sample
     versions = [(f"scorer {k}", e(f"version {v.get('version')}" + ("" if v.get("higher_is_better", True) else ", lower is better"))) for k, v in d["scorers"].items()]
     versions += [(k, e(v)) for k, v in d["versions"].items()]
     return ctx["entry"].substitute(
-        csp=csp(None, ctx["css"]), css=ctx["css"], title=e(d["name"]), name=e(d["name"]), badges=_badges(d, ctx["hash"]),
+        csp=csp(None, ctx["css"]), css=ctx["css"], title=e(d["name"]), name=e(d["name"]), badges=_badges(d, ctx["hash"], ctx.get("stress_hash")),
         facts=_dl(facts), notes=notes, n_ok=d["n_ok"], metrics_table=metrics_table, family_table=family_table,
         diversity=diversity, scene_table=_scene_table(d), samples=samples or '<p class="note">No sample images.</p>',
         run_facts=_dl(run_facts), versions=_dl(versions) or "<dt>\u2013</dt><dd></dd>", n_images=d["n_images"],

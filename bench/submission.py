@@ -84,11 +84,25 @@ def _norm_name(name: str) -> str:
 
 
 def bundled_scene_set() -> tuple[str, list[str]]:
-    """``(hash, ids)`` of the scenes shipped with this realgap (tests may replace this)."""
+    """``(hash, ids)`` of the main scene set shipped with this realgap (tests may replace this)."""
     from bench.spec import bundled_scenes, scene_set_hash
 
     scenes = bundled_scenes()
     return scene_set_hash(scenes), sorted(s.id for s in scenes)
+
+
+def stress_scene_set() -> tuple[str, list[str]]:
+    """``(hash, ids)`` of the stress track shipped with this realgap (edge cases; tests may replace this)."""
+    from bench.spec import scene_set_hash, stress_scenes
+
+    scenes = stress_scenes()
+    return scene_set_hash(scenes), sorted(s.id for s in scenes)
+
+
+def track_sets() -> dict[str, tuple[str, list[str]]]:
+    """The tracks an entry can be ranked on, ``{"bundled": (hash, ids), "stress": (hash, ids)}``;
+    any other scene set is ``custom`` and listed apart."""
+    return {"bundled": bundled_scene_set(), "stress": stress_scene_set()}
 
 
 def _short(x: Any, n: int = 60) -> str:
@@ -210,6 +224,7 @@ def check_document(doc: Any, where: Any, known_slugs: Iterable[str] | None = Non
     import jsonschema
     import pandas as pd
 
+    from bench.spec import scene_family
     from bench.stats import summarize_scores
 
     validator = jsonschema.Draft202012Validator(load_schema(leaderboard))
@@ -233,7 +248,7 @@ def check_document(doc: Any, where: Any, known_slugs: Iterable[str] | None = Non
         if len(set(ids)) != len(ids) or doc["scene_set"]["n_scenes"] != len(ids):
             raise SubmissionError(where, "scene_set.ids", "expected n_scenes distinct ids")
         df = pd.DataFrame(doc["scores"]["rows"], columns=list(SCORE_COLUMNS)).astype({m: float for m in METRICS})
-        df["family"] = df["scene_id"].str.split("/").str[0]
+        df["family"] = df["scene_id"].map(scene_family)
         if not set(df["scene_id"]) <= set(ids):
             raise SubmissionError(where, "scores.rows", "expected only scenes listed in scene_set.ids")
         seeds_of: dict[str, list[int]] = {}

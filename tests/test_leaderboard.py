@@ -474,9 +474,10 @@ def test_an_installed_realgap_uses_the_clone_folders_schema_and_templates(runs, 
 
 def test_real_repo_submissions_are_valid_and_build(tmp_path):
     """Every file in the repository's leaderboard/submissions passes the build's checks and is current: a
-    bundled-track entry carries the bundled scene-set hash, a custom-track entry (the model organism's, on 12 of
-    the bundled scenes) the hash of its own listed scenes, all of them bundled ones.  The site lists the
-    custom-track entries apart from the main table and its scatter."""
+    bundled-track entry carries the bundled scene-set hash, a stress-track entry the stress track's, a
+    custom-track entry (the model organism's, on 12 of the bundled scenes) the hash of its own listed scenes,
+    all of them bundled ones.  The site lists the stress-track and custom-track entries apart from the main
+    table and its scatter, each in its own section."""
     from bench.spec import bundled_scenes, scene_set_hash
 
     docs, errors = site.load_submissions(lb.repo_leaderboard_dir())
@@ -484,11 +485,15 @@ def test_real_repo_submissions_are_valid_and_build(tmp_path):
     assert site.build_site(lb.repo_leaderboard_dir(), tmp_path / "site") == len(docs)
     bundled = {s.id: s for s in bundled_scenes()}
     b_hash = lb.bundled_scene_set()[0]
+    s_hash, s_ids = submission.stress_scene_set()
     stale = "was made on another version of the scenes: run leaderboard/make_reference_entries.sh"
+    assert {d["track"] for d in docs} == {"bundled", "stress", "custom"}  # the reference entries cover every track
     for d in docs:
         ids = d["scene_set"]["ids"]
         if d["track"] == "bundled":
             assert d["scene_set"]["hash"] == b_hash and sorted(ids) == sorted(bundled), f"{d['slug']}.json {stale}"
+        elif d["track"] == "stress":
+            assert d["scene_set"]["hash"] == s_hash and sorted(ids) == s_ids, f"{d['slug']}.json {stale}"
         else:
             assert d["track"] == "custom" and not d["scene_set"]["bundled"]
             assert set(ids) <= set(bundled), f"{d['slug']}.json: scenes {sorted(set(ids) - set(bundled))} are not bundled ones"
@@ -496,15 +501,13 @@ def test_real_repo_submissions_are_valid_and_build(tmp_path):
         if d["reference"]:
             assert (lb.repo_leaderboard_dir() / "submissions" / f"{d['slug']}.json").stat().st_size < 150_000
     index = (tmp_path / "site" / "index.html").read_text()
-    main, _, other = index.partition('<section id="other-board">')
-    main_rows = re.findall(r'<tr data-slug="([a-z0-9-]+)"', main)
-    other_rows = re.findall(r'<tr data-slug="([a-z0-9-]+)"', other)
+    main, _, rest = index.partition('<section id="stress-board">')
+    stress, _, other = rest.partition('<section id="other-board">')
+    rows = {part: re.findall(r'<tr data-slug="([a-z0-9-]+)"', text) for part, text in (("bundled", main), ("stress", stress), ("custom", other))}
     scatter = re.search(r'<svg class="scatter" id="scatter".*?</svg>', main, re.S).group(0)
     for d in docs:
-        if d["track"] == "bundled":
-            assert d["slug"] in main_rows and d["slug"] not in other_rows
-        else:
-            assert d["slug"] in other_rows and d["slug"] not in main_rows, f"{d['slug']} is not listed apart"
+        assert [part for part, slugs in rows.items() if d["slug"] in slugs] == [d["track"]], f"{d['slug']} is not listed in its own track"
+        if d["track"] != "bundled":
             assert f'data-slug="{d["slug"]}"' not in scatter
 
 
