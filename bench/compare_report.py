@@ -89,9 +89,8 @@ def _csv_text(result: dict) -> str:
     rows = []
     with_track = bool(result.get("tracks"))
     for sid, sc in result["scenes"].items():
-        row: dict[str, Any] = {"scene_id": sid, "family": sc["family"], "n_pairs": sc["n_pairs"]}
-        if with_track:
-            row = {"scene_id": sid, "track": scene_track(sid), "family": sc["family"], "n_pairs": sc["n_pairs"]}
+        track = {"track": scene_track(sid)} if with_track else {}  # only when stress-track scenes are compared
+        row: dict[str, Any] = {"scene_id": sid, **track, "family": sc["family"], "n_pairs": sc["n_pairs"]}
         for m in METRICS:
             st = sc["metrics"][m]
             row.update({f"{m}_base": st["base"], f"{m}_tuned": st["tuned"], f"{m}_diff": st["diff"]["mean"],

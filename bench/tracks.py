@@ -35,11 +35,11 @@ def shipped_set_hashes() -> dict[str, str]:
     return {"bundled": scene_set_hash(bundled_scenes()), "stress": scene_set_hash(stress_scenes())}
 
 
-def set_track(scene_set_hash_: str, hashes: dict[str, str] | None = None) -> str:
+def set_track(set_hash: str, hashes: dict[str, str] | None = None) -> str:
     """``bundled``, ``stress`` or ``custom`` for a run's scene-set hash."""
     hashes = shipped_set_hashes() if hashes is None else hashes
     for track in ("bundled", "stress"):
-        if scene_set_hash_ == hashes.get(track):
+        if set_hash == hashes.get(track):
             return track
     return "custom"
 
