@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from bench import __version__
+from bench.errors import RunError, UserError
 from bench.weights import add_weights_arguments, scoring_from_args
 
 DESCRIPTION = """\
@@ -33,13 +34,10 @@ MODEL_HELP = (
     "organism:<folder> (the model organism, see 'realgap organism')"
 )
 SCENES_HELP = (
-    "which scenes: 'all' (default), a family (fracture), an id (fluid/milk-drop-crown), a glob (impact/*), "
-    "a .yaml file or a folder of them; comma-separated"
+    "which scenes: 'all' (default: the main set), a family (fracture), an id (fluid/milk-drop-crown), a glob (impact/*), "
+    "'stress' (the edge-case track; also stress/<family>, stress/<family>/<name>), a .yaml file or a folder of them; "
+    "comma-separated"
 )
-
-
-class UserError(Exception):
-    """A problem with the user's input: shown as one line, exit code 2."""
 
 
 def _positive(text: str) -> int:
@@ -169,10 +167,11 @@ def cmd_scenes(args) -> int:
 
     if args.scenes_cmd == "list":
         scenes = spec.select_scenes(args.scenes)
-        print(f"{'id':34} {'phase':13} {'direction':17} title")
+        w = max([34] + [len(s.id) + 1 for s in scenes])
+        print(f"{'id':{w}} {'phase':13} {'direction':17} title")
         for s in scenes:
             d = "[" + ", ".join(f"{v:g}" for v in s.physics.impact_direction) + "]"
-            print(f"{s.id:34} {s.physics.phase:13} {d:17} {s.title}")
+            print(f"{s.id:{w}} {s.physics.phase:13} {d:17} {s.title}")
         print(f"{len(scenes)} scenes; scene-set hash {spec.scene_set_hash(scenes)}")
         return 0
     if args.scenes_cmd == "validate":
@@ -182,19 +181,20 @@ def cmd_scenes(args) -> int:
         return 0
     if args.scenes_cmd == "new":
         sid = args.id
-        m = re.fullmatch(r"([a-z]+)/([a-z0-9][a-z0-9-]*)", sid)
+        m = re.fullmatch(r"(?:stress/)?([a-z]+)/([a-z0-9][a-z0-9-]*)", sid)
         if not m or m.group(1) not in spec.FAMILIES:
             raise UserError(
-                f"scenes new: expected FAMILY/NAME with FAMILY one of {', '.join(spec.FAMILIES)} "
-                f"and NAME of lowercase letters, digits and hyphens; got '{sid}'"
+                f"scenes new: expected FAMILY/NAME (or stress/FAMILY/NAME for the stress track) with FAMILY one of "
+                f"{', '.join(spec.FAMILIES)} and NAME of lowercase letters, digits and hyphens; got '{sid}'"
             )
         folder = Path(args.dir) if args.dir else spec.bundled_dir()
         path = folder / f"{sid}.yaml"
         if path.exists():
             raise UserError(f"{path}: already exists; choose another name or edit that file")
         from bench.imageio import atomic_write_text
+        from bench.scene_template import new_scene_text
 
-        atomic_write_text(path, spec.new_scene_text(sid, path))
+        atomic_write_text(path, new_scene_text(sid, path))
         spec.load_scene(path)  # the template must validate
         print(f"wrote {path}; edit the TODO fields, then: realgap scenes validate {path}")
         return 0
@@ -336,7 +336,6 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(args) -> int:
     """Run a parsed command; user errors become one line on stderr and exit code 2."""
     from bench.generators import ModelError
-    from bench.runner import RunError
     from bench.spec import SpecError
     from bench.weights import WeightsError
 

@@ -44,7 +44,8 @@ def _gpu_count(args) -> int:
 def run_processes(args, argv: list[str], n: int, *, embedder=None):
     from tqdm import tqdm
 
-    from bench.runner import RunError, finalize
+    from bench.errors import RunError
+    from bench.runner import finalize
     from bench.spec import select_scenes
 
     scenes = select_scenes(args.scenes)

@@ -34,7 +34,7 @@ def _score_chunk(n: int, size: int = 512):
     import cv2
 
     cv2.setNumThreads(1)
-    from metrics.registry import score_image
+    from metrics.suite import score_image
 
     imgs = _images(n, size)
     t = time.perf_counter()
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
 
     import cv2
 
-    from metrics.registry import list_scorers, score_image
+    from metrics.suite import list_scorers, score_image
 
     cv2.setNumThreads(1)
     imgs = _images(args.n, args.size)

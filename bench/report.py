@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.imageio import atomic_write_text
+from bench.spec import STRESS, scene_track
 from bench.svgplot import FAMILY_COLOURS, Point, scatter
+from bench.tracks import KIND_TITLES, SET_TITLES, STRESS_NOTE
 
 THUMB_PX = 112
+STRESS_STYLE = "background:#f3ecfa;border-left:4px solid #6b3fa0;padding:6px 10px"
+"""The stress-track notice (inline, so a main-set report's stylesheet stays as it was)."""
 MAX_THUMBS_PER_SCENE = 4
 
 CSS = """
@@ -77,6 +81,12 @@ def _num(v: Any) -> str:
     return "" if not math.isfinite(f) else f"{f:.3f}"
 
 
+def _set_words(scene_set: dict) -> str:
+    """``''`` for the main set, else ``', stress track (edge cases)'`` or ``', custom'``."""
+    track = scene_set.get("track") or ("bundled" if scene_set.get("bundled") else "custom")
+    return {"bundled": "", "stress": ", " + SET_TITLES["stress"]}.get(track, ", custom")
+
+
 def summary_table(summary: dict, metrics: list[str]) -> str:
     src = summary.get("aesthetic_source", "")
     head = "".join(f"<th>{escape(metric_label(m, src))}</th>" for m in metrics)
@@ -121,9 +131,13 @@ def write_report(out: Path, df, summary: dict, phases: dict[str, str] | None = N
         f"<title>realgap report: {escape(summary['model'])}</title><style>{CSS}</style></head><body>",
         f"<h1>realgap report: {escape(summary['model'])}</h1>",
         f"<p class='muted'>realgap {escape(summary['realgap_version'])} &middot; scene set {escape(summary['scene_set']['hash'])}"
-        f" ({summary['scene_set']['n_scenes']} scenes{'' if summary['scene_set']['bundled'] else ', custom'})"
+        f" ({summary['scene_set']['n_scenes']} scenes{_set_words(summary['scene_set'])})"
         f" &middot; {s.get('seeds')} seeds &middot; {s.get('size')} px &middot; {summary['n_images']} images, {summary['n_ok']} scored</p>",
     ]
+    stress_ids = [i for i in summary["scene_set"].get("ids", []) if scene_track(i) == STRESS]
+    if stress_ids:
+        parts.append(f"<p class='stress' style='{STRESS_STYLE}'><b>Stress track</b> ({len(stress_ids)} of {summary['scene_set']['n_scenes']} scenes). "
+                     f"{escape(STRESS_NOTE)}</p>")
     if "proxy" in src:
         parts.append(
             "<p><span class='proxy'>aesthetic (proxy)</span> is a hand-made proxy for human preference "
@@ -132,6 +146,11 @@ def write_report(out: Path, df, summary: dict, phases: dict[str, str] | None = N
         )
     parts.append("<h2>Summary</h2>")
     parts.append(summary_table(summary, metrics))
+    if summary.get("tracks"):
+        parts.append("<h2>Per track</h2><p class='muted'>The summary above mixes the tracks; each one alone:</p>")
+        for kind, block in summary["tracks"].items():
+            parts.append(f"<h3>{escape(KIND_TITLES.get(kind, kind))} ({block['n_scenes']} scenes)</h3>")
+            parts.append(summary_table({**block, "aesthetic_source": src}, metrics))
     parts.append("<p class='muted'>realism = mean(transitional, plausibility, 1 - symmetry). Higher symmetry is the iconic look.</p>")
     div = summary.get("diversity")
     if div:
@@ -151,7 +170,12 @@ def write_report(out: Path, df, summary: dict, phases: dict[str, str] | None = N
     parts.append(realism_aesthetic_plot(df, summary))
     parts.extend(audit_sections(Path(out), df, summary, phases or {}, thumbnail_data_uri))
     parts.append("<h2>Images</h2>")
+    shown_kind = None
     for sid, sub in df.groupby("scene_id", sort=True):
+        kind = scene_track(str(sid))
+        if stress_ids and kind != shown_kind:  # the tracks apart (stress ids sort after the main set's)
+            parts.append(f"<h3>{escape(KIND_TITLES.get(kind, kind))}</h3>")
+            shown_kind = kind
         parts.append(f"<div class='scene'><b>{escape(str(sid))}</b><div class='grid'>")
         for r in list(sub.itertuples())[:MAX_THUMBS_PER_SCENE]:
             uri = thumbnail_data_uri(out / str(r.image)) if r.status == "ok" else None

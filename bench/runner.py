@@ -25,15 +25,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from bench import __version__
+from bench.errors import RunError
 from bench.imageio import atomic_write_bytes, atomic_write_json, atomic_write_text, dumps_json, encode_png, load_image
-from bench.spec import Scene, bundled_scenes, scene_set_hash
+from bench.spec import Scene, scene_set_hash
 
 SUMMARY_METRICS = ("realism", "aesthetic", "symmetry", "transitional", "plausibility")
 ID_COLUMNS = ("model", "scene_id", "family", "seed", "image", "status", "status_detail")
-
-
-class RunError(ValueError):
-    """A run cannot start or go on (one line for the user)."""
 
 
 @dataclass
@@ -46,7 +43,7 @@ class Scoring:
     """Extra identity of the overrides (e.g. weights hashes); part of the cache key."""
 
     def identity(self) -> dict[str, Any]:
-        from metrics.registry import list_scorers
+        from metrics.suite import list_scorers
 
         ident: dict[str, Any] = {i.name: i.version for i in list_scorers()}
         ident.update({f"{k}:override": v for k, v in self.versions.items()})
@@ -57,7 +54,7 @@ class Scoring:
         return getattr(self.overrides.get("alignment"), "embed", None)
 
     def score(self, image, scene) -> dict[str, Any]:
-        from metrics.registry import score_image
+        from metrics.suite import score_image
 
         return score_image(image, scene, scorers=self.overrides)
 
@@ -67,7 +64,7 @@ def image_rel(scene_id: str, seed: int) -> str:
 
 
 def nan_scores() -> dict[str, Any]:
-    from metrics.registry import score_columns, text_columns
+    from metrics.suite import score_columns, text_columns
 
     texts = text_columns()
     return {c: ("" if c in texts else math.nan) for c in score_columns()}
@@ -82,7 +79,7 @@ def score_file(path: Path, scene: Scene | None, scoring: Scoring) -> dict[str, A
 
 
 def columns() -> list[str]:
-    from metrics.registry import score_columns
+    from metrics.suite import score_columns
 
     return list(ID_COLUMNS) + score_columns()
 
@@ -278,7 +275,8 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
 
     from bench.report import write_report
     from bench.stats import summarize_scores
-    from metrics.registry import list_scorers
+    from bench.tracks import kind_mask, kinds, set_track
+    from metrics.suite import list_scorers
 
     out = Path(out)
     record = json.loads((out / "run.json").read_text())
@@ -291,7 +289,7 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
     write_csv(out / "scores.csv", rows, cols)
 
     df = pd.read_csv(out / "scores.csv", keep_default_na=False, na_values=[""])
-    bundled_hash = scene_set_hash(bundled_scenes())
+    track = set_track(record["scene_set_hash"])
     sources = sorted(set(df.loc[df["status"] == "ok", "aesthetic_source"].astype(str)) - {""})
     summary = {
         "realgap_version": __version__,
@@ -301,7 +299,8 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
             "hash": record["scene_set_hash"],
             "n_scenes": len(record["scene_ids"]),
             "ids": record["scene_ids"],
-            "bundled": record["scene_set_hash"] == bundled_hash,
+            "bundled": track == "bundled",
+            "track": track,
         },
         "n_images": int(len(df)),
         "n_ok": int((df["status"] == "ok").sum()),
@@ -311,7 +310,15 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
         "scorers": {i.name: {"version": i.version, "higher_is_better": i.higher_is_better} for i in list_scorers()},
         "versions": _versions(),
     }
-    from bench.compare import run_diversity
+    present = kinds(record["scene_ids"])
+    if len(present) > 1:  # a run over the main set and the stress track: each summarised apart as well
+        summary["tracks"] = {}
+        for kind in present:
+            sub = df[kind_mask(df["scene_id"], kind)]
+            block = summarize_scores(sub, SUMMARY_METRICS)
+            summary["tracks"][kind] = {"n_scenes": int(sub["scene_id"].nunique()), "n_images": int(len(sub)),
+                                       "n_ok": int((sub["status"] == "ok").sum()), **block}
+    from bench.diversity import run_diversity
 
     summary["diversity"] = run_diversity(out, df, features="clip" if embedder else "classical", embedder=embedder)
     atomic_write_text(out / "summary.json", dumps_json(summary))
@@ -320,10 +327,10 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
 
 
 def _scenes_for(record: dict) -> list[Scene]:
-    """The scenes of a recorded run: bundled ones by id, else the paths stored in run.json."""
-    from bench.spec import load_scene
+    """The scenes of a recorded run: shipped ones (either track) by id, else the paths stored in run.json."""
+    from bench.spec import load_scene, shipped_scenes
 
-    bundled = {s.id: s for s in bundled_scenes()}
+    bundled = {s.id: s for s in shipped_scenes()}
     paths = record.get("scene_paths", {})
     out = []
     for sid in record["scene_ids"]:

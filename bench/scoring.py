@@ -6,6 +6,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.errors import UserError
 from bench.runner import ID_COLUMNS, Scoring, nan_scores, columns, score_file, write_csv
 
 MANIFEST_COLUMNS = ("image", "scene_id")
@@ -46,14 +47,13 @@ def score_manifest(
     """Score every image of ``manifest`` into ``out``; bad images get a status, never stop the run."""
     from tqdm import tqdm
 
-    from bench.cli import UserError
-    from bench.spec import bundled_scenes, select_scenes
+    from bench.spec import select_scenes, shipped_scenes
 
     try:
         rows = read_manifest(Path(manifest))
     except ManifestError as exc:
         raise UserError(str(exc)) from None
-    scenes = {s.id: s for s in bundled_scenes()}
+    scenes = {s.id: s for s in shipped_scenes()}
     if extra_scenes:
         scenes.update({s.id: s for s in select_scenes(extra_scenes)})
     base = Path(manifest).resolve().parent
@@ -63,7 +63,7 @@ def score_manifest(
         sid = r["scene_id"]
         head = {"image": r["image"], "scene_id": sid}
         if sid and sid not in scenes:
-            detail = f"{manifest}: scene_id: expected a bundled scene id or one given with --scenes; got '{sid}'"
+            detail = f"{manifest}: scene_id: expected a bundled scene id (main set or stress track) or one given with --scenes; got '{sid}'"
             results.append({**head, "status": "unknown-scene", "status_detail": detail, **nan_scores()})
             continue
         if not r["image"]:

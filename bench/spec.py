@@ -2,7 +2,14 @@
 
 A scene file lives at ``scenes/<family>/<name>.yaml`` and its ``id`` must be
 ``<family>/<name>`` (the file's parent folder and stem), so an id always says
-where its file is.  Every problem found in a file is reported as one line::
+where its file is.  Scenes of the stress track (edge cases: oblique impacts,
+the instant before failure, late settling, unusual views, small events in
+large scenes, simultaneous events) live at ``scenes/stress/<family>/<name>.yaml``
+with the id ``stress/<family>/<name>``; their ``family`` field is still
+fracture, impact or fluid.  The main set (``--scenes all``, the default, and
+every family, id or glob without the ``stress/`` prefix) never includes them;
+``--scenes stress`` selects exactly the stress track.  Every problem found in
+a file is reported as one line::
 
     scenes/fluid/rock-into-pond.yaml: physics.phase: expected one of pre, transitional, end; got 'transitionl' (did you mean 'transitional'?)
 
@@ -21,6 +28,9 @@ from typing import Any, Iterable
 
 FAMILIES = ("fracture", "impact", "fluid")
 PHASES = ("pre", "transitional", "end")
+MAIN, STRESS = "main", "stress"
+TRACKS = (MAIN, STRESS)
+"""The scene tracks: ``main`` (``scenes/<family>/``) and ``stress`` (``scenes/stress/<family>/``)."""
 MAX_TEXT = 2000  # characters in any one text field
 
 TOP_FIELDS = (
@@ -83,7 +93,12 @@ class Scene:
 
     @property
     def name(self) -> str:
-        return self.id.split("/", 1)[1]
+        return self.id.rsplit("/", 1)[1]
+
+    @property
+    def track(self) -> str:
+        """``stress`` for an id ``stress/<family>/<name>``, else ``main``."""
+        return scene_track(self.id)
 
     @property
     def slug(self) -> str:
@@ -107,6 +122,24 @@ class Scene:
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scene_track(scene_id: str) -> str:
+    """The track a scene id belongs to: ``stress`` for ``stress/<family>/<name>``, else ``main``."""
+    return STRESS if str(scene_id).startswith(STRESS + "/") else MAIN
+
+
+def scene_family(scene_id: str) -> str:
+    """The family part of a scene id: ``fracture`` for ``fracture/x`` and for ``stress/fracture/x``."""
+    parts = str(scene_id).split("/")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
+def expected_id(path: Path) -> str:
+    """The id a scene file must have: ``<family>/<name>``, or ``stress/<family>/<name>`` under a ``stress`` folder."""
+    path = Path(path)
+    sid = f"{path.parent.name}/{path.stem}"
+    return f"{STRESS}/{sid}" if path.parent.parent.name == STRESS else sid
 
 
 def bundled_dir() -> Path:
@@ -204,16 +237,18 @@ def parse_scene(data: Any, path: str | Path) -> Scene:
         if key not in data and key not in c.misspelt:
             c.err(key, "missing (required field)")
 
-    expected_id = f"{path.parent.name}/{path.stem}"
+    want_id = expected_id(path)
     sid = c.text(data, "id", required="id" in data) if "id" in data else ""
-    if sid and sid != expected_id:
-        c.err("id", f"expected '{expected_id}' (the file's folder and name); got '{sid}'")
+    if sid and sid != want_id:
+        where = "the stress folder, the file's folder and name" if scene_track(want_id) == STRESS else "the file's folder and name"
+        c.err("id", f"expected '{want_id}' ({where}); got '{sid}'")
 
     family = c.text(data, "family", required="family" in data) if "family" in data else ""
     if family and family not in FAMILIES:
         c.err("family", f"expected one of {', '.join(FAMILIES)}; got '{family}'{_suggest(family, FAMILIES)}")
-    elif family and sid and sid.split("/")[0] != family:
-        c.err("family", f"expected '{sid.split('/')[0]}' (the id's first part); got '{family}'")
+    elif family and sid and scene_family(sid) != family:
+        part = "the id's family part" if scene_track(sid) == STRESS else "the id's first part"
+        c.err("family", f"expected '{scene_family(sid)}' ({part}); got '{family}'")
 
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -370,8 +405,36 @@ def load_scenes(paths: Iterable[str | Path]) -> list[Scene]:
 
 
 def bundled_scenes() -> list[Scene]:
-    """All scenes shipped in the ``scenes/`` folder."""
-    return load_scenes([bundled_dir()])
+    """The main scene set shipped in ``scenes/`` (every track but ``stress``)."""
+    root = bundled_dir()
+    stress = root / STRESS
+    return load_scenes([p for p in scene_files(root) if not p.is_relative_to(stress)])
+
+
+def stress_scenes() -> list[Scene]:
+    """The stress track shipped in ``scenes/stress/`` (edge cases; never part of the main set)."""
+    return load_scenes([bundled_dir() / STRESS])
+
+
+def shipped_scenes() -> list[Scene]:
+    """Every scene shipped with realgap: the main set and the stress track."""
+    return bundled_scenes() + stress_scenes()
+
+
+def track_scenes(track: str) -> list[Scene]:
+    """The shipped scenes of one track (``main`` or ``stress``)."""
+    if track not in TRACKS:
+        raise ValueError(f"track: expected one of {', '.join(TRACKS)}; got {track!r}")
+    return bundled_scenes() if track == MAIN else stress_scenes()
+
+
+def _is_track_selector(item: str) -> bool:
+    """``stress``, ``stress/<family>``, ``stress/<family>/<name>`` or a glob under ``stress/``."""
+    if item == STRESS:
+        return True
+    if not item.startswith(STRESS + "/") or item.endswith((".yaml", ".yml")):
+        return False
+    return "*" in item or not Path(item).exists()
 
 
 def select_scenes(selector: str | None) -> list[Scene]:
@@ -380,16 +443,27 @@ def select_scenes(selector: str | None) -> list[Scene]:
     ``selector`` is a comma-separated list of items; each item is a path to a
     ``.yaml`` file or a folder of them, a family name (``fracture``), a scene id
     (``fluid/milk-drop-crown``) or a glob over ids (``impact/*``).  ``None``
-    or ``all`` selects every bundled scene.
+    or ``all`` selects every scene of the main set; families, ids and globs
+    match the main set too.  ``stress`` selects the stress track (``all,stress``
+    both), and
+    ``stress/<family>``, ``stress/<family>/<name>`` and ``stress/...`` globs
+    select within it.
     """
     if selector is None or selector.strip() in ("", "all"):
         return bundled_scenes()
-    bundled = None
+    pools: dict[str, dict[str, Scene]] = {}
+
+    def pool(track: str) -> dict[str, Scene]:
+        if track not in pools:
+            pools[track] = {s.id: s for s in track_scenes(track)}
+        return pools[track]
+
     chosen: dict[str, Scene] = {}
     errors: list[str] = []
     for item in [s.strip() for s in selector.split(",") if s.strip()]:
         p = Path(item)
-        is_selector = item in FAMILIES or "*" in item or (item.count("/") == 1 and not p.exists())
+        in_stress = _is_track_selector(item)
+        is_selector = in_stress or item in FAMILIES or item == "all" or "*" in item or (item.count("/") == 1 and not p.exists())
         if item.endswith((".yaml", ".yml")) or (not is_selector and (p.is_dir() or p.is_file())):
             try:
                 for s in load_scenes([p]):
@@ -397,16 +471,18 @@ def select_scenes(selector: str | None) -> list[Scene]:
             except SpecError as exc:
                 errors.extend(exc.lines)
             continue
-        if bundled is None:
-            bundled = {s.id: s for s in bundled_scenes()}
-        if item in FAMILIES:
-            hits = [s for s in bundled.values() if s.family == item]
+        scenes = pool(STRESS if in_stress else MAIN)
+        rest = item[len(STRESS) + 1:] if in_stress else item
+        if item in (STRESS, "all"):  # a whole track, e.g. --scenes all,stress
+            hits = list(scenes.values())
+        elif rest in FAMILIES:
+            hits = [s for s in scenes.values() if s.family == rest]
         else:
-            hits = [bundled[k] for k in sorted(bundled) if fnmatch.fnmatchcase(k, item)]
+            hits = [scenes[k] for k in sorted(scenes) if fnmatch.fnmatchcase(k, item)]
         if not hits:
-            options = list(bundled) + list(FAMILIES)
+            options = list(pool(MAIN)) + list(FAMILIES) + [STRESS] + (list(scenes) if in_stress else [])
             errors.append(
-                f"--scenes: '{item}': expected a scene id, family, glob or path to a .yaml file; "
+                f"--scenes: '{item}': expected a scene id, family, glob, 'stress' or path to a .yaml file; "
                 f"nothing matches{_suggest(item, options)}"
             )
         for s in hits:
@@ -422,44 +498,3 @@ def scene_set_hash(scenes: Iterable[Scene]) -> str:
     for fp in sorted(s.fingerprint() for s in scenes):
         h.update(fp.encode())
     return h.hexdigest()[:16]
-
-
-TEMPLATE = """\
-# realgap scene spec. Validate with: realgap scenes validate {path}
-# The id must equal the path under scenes/ without .yaml.
-id: {id}
-# Bump the version whenever a change could move a score.
-version: 1
-# fracture | impact | fluid
-family: {family}
-title: TODO short title of the event
-# Describe a camera view that makes physics.impact_direction true in the image.
-prompt: >-
-  high-speed photograph, side view, TODO describe the object, the impactor
-  and its direction of travel in the frame
-negative_prompt: ""
-physics:
-  # the instant the prompt asks for: pre | transitional | end
-  phase: transitional
-  # expected image-plane location of the impact, fractions of (width, height)
-  impact_point: [0.5, 0.5]
-  # unit vector of travel of the impactor / ejecta in the image; x right, y down
-  impact_direction: [1, 0]
-  # plausible range of the power-law exponent of fragment areas (delete if no fragments)
-  fragment_size_exponent: [1.2, 2.2]
-  # physical cues a correct image shows
-  expected:
-    - TODO a cue a physically correct image shows
-# what a preference-tuned model tends to draw instead
-iconic_cues:
-  - TODO an iconic but unphysical look
-# sources for the physics fields (DOIs, papers)
-references:
-  - TODO a source, e.g. doi:10.1103/PhysRevLett.110.174302
-"""
-
-
-def new_scene_text(scene_id: str, path: Path) -> str:
-    """The commented template for ``realgap scenes new FAMILY/NAME``."""
-    family = scene_id.split("/")[0]
-    return TEMPLATE.format(id=scene_id, family=family, path=path)

@@ -241,7 +241,7 @@ def _render(item: Item) -> np.ndarray:
 
 def _main_scores(image_u8: np.ndarray, scene) -> dict[str, float]:
     from bench.imageio import to_float
-    from metrics.registry import score_image
+    from metrics.suite import score_image
 
     row = score_image(to_float(image_u8), scene)
     return {k: row[k] for k in ("symmetry", "transitional", "plausibility", "aesthetic", "realism")}

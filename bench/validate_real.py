@@ -59,7 +59,7 @@ def _score(args) -> dict[str, Any]:
 
     cv2.setNumThreads(1)
     from bench.imageio import to_float
-    from metrics.registry import score_image
+    from metrics.suite import score_image
 
     key, rgb, family = args
     img = to_float(_shrink(rgb))

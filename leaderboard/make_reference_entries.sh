@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate the reference entries of the leaderboard after any change to the
 # bundled scenes, the scorers, the renderer or the shipped organism checkpoints:
-# the embedded procedural renderers (bundled track, about half a minute on 2 CPU
-# cores) and the model organism's base and two tuned checkpoints (custom track:
-# the 12 bundled scenes the organism knows; 2-3 more minutes on 2 cores).
+# the embedded procedural renderers (bundled track and stress track, about a
+# minute on 2 CPU cores) and the model organism's base and two tuned checkpoints
+# (custom track: the 12 bundled scenes the organism knows; 2-3 more minutes).
 # Usage, from anywhere:  leaderboard/make_reference_entries.sh [PYTHON]
 # (PYTHON defaults to the checkout's .venv/bin/python). SKIP_ORGANISM=1 skips
 # the organism entries (and leaves their files in leaderboard/submissions as they are).
@@ -22,6 +22,20 @@ rm -f leaderboard/submissions/procedural-physical.json leaderboard/submissions/p
 "$PY" -m bench.cli submit "$RUNS/iconic" --reference --name "Procedural iconic" --base-of procedural-physical --tuning other \
   --base-model "realgap embedded procedural renderer (no weights)" \
   --notes "Reference entry, made by leaderboard/make_reference_entries.sh (realgap run --model procedural:iconic with the default 4 seeds at 256 px). The same renderer draws the iconic look that preference tuning rewards: symmetric stars and crowns, clean end states, crisp high-contrast silhouettes. It stands in for a preference-tuned version of the physical entry (it is not a trained checkpoint), so the arrow between the two shows what the realism gap looks like on this scale."
+
+# Stress-track reference entries (issue 12): the same two renderers on the edge-case scenes
+# (realgap run --scenes stress), listed on the leaderboard as their own track.
+for style in physical iconic; do
+  "$PY" -m bench.cli run --model "procedural:$style" --scenes stress --out "$RUNS/stress-$style" --no-progress
+done
+rm -f leaderboard/submissions/procedural-physical-stress-track.json leaderboard/submissions/procedural-iconic-stress-track.json
+"$PY" -m bench.cli submit "$RUNS/stress-physical" --reference --name "Procedural physical (stress track)" --tuning none \
+  --base-model "realgap embedded procedural renderer (no weights)" \
+  --notes "Reference entry, made by leaderboard/make_reference_entries.sh (realgap run --model procedural:physical --scenes stress with the default 4 seeds at 256 px). The embedded renderer on the stress track's edge cases: it draws every scene the physically motivated way from its physics fields, but it does not draw the camera views, the instant before failure or the settled end states the prompts ask for, so it marks where the scorers stand on this track, not what a correct image is."
+"$PY" -m bench.cli submit "$RUNS/stress-iconic" --reference --name "Procedural iconic (stress track)" \
+  --base-of procedural-physical-stress-track --tuning other \
+  --base-model "realgap embedded procedural renderer (no weights)" \
+  --notes "Reference entry, made by leaderboard/make_reference_entries.sh (realgap run --model procedural:iconic --scenes stress with the default 4 seeds at 256 px): the iconic look on the stress track's edge cases, standing in for a preference-tuned version of the physical entry."
 
 # Model-organism reference entries (issue 7): the shipped base checkpoint and its
 # preference-tuned versions (organism/, the plan's main mean-reward and

@@ -2,7 +2,7 @@
 
 The registered ``alignment`` scorer is the default without weights: it returns
 NaN and a note saying how to supply them, never a made-up number.  With local
-weights (``--weights-dir`` / ``$REALGAP_WEIGHTS``, see ``bench/weights.py``),
+weights (``--weights-dir`` / ``$REALGAP_WEIGHTS``, see ``metrics/weights.py``),
 :class:`ClipScorer` replaces it through ``Scoring(overrides={"alignment": ...})``.
 
 :class:`ClipBackbone` (built by :func:`load_clip`) is one loaded open_clip model
@@ -12,7 +12,7 @@ with its preprocessing and tokenizer; the LAION aesthetic predictor
 Vendi diversity score).
 
 torch and open_clip are imported only when a model is loaded, so importing this
-module (which the registry does) stays cheap.
+module (which ``metrics.suite`` does) stays cheap.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class ClipBackbone:
         self.tokenizer = tokenizer
         self.arch = arch
         self.weights = weights
-        """The :class:`bench.weights.WeightsFile` it was loaded from."""
+        """The :class:`metrics.weights.WeightsFile` it was loaded from."""
         self.device = str(device)
         self._last: tuple[bytes, Any] | None = None
         """(key, features) of the last single image encoded: the aesthetic and alignment
@@ -231,7 +231,7 @@ def load_clip(
 ) -> ClipBackbone:
     """Load an open_clip model from a local file, offline, after checking the file.
 
-    ``weights`` is a :class:`bench.weights.WeightsFile` (already verified) or a
+    ``weights`` is a :class:`metrics.weights.WeightsFile` (already verified) or a
     path, which is checked here against the manifest (an unlisted file needs
     ``allow_custom``).  ``arch`` defaults to the manifest entry's (``ViT-L-14``);
     ``quick_gelu`` to the entry's (OpenAI checkpoints were trained with
@@ -247,7 +247,7 @@ def load_clip(
     import open_clip
     import torch
 
-    from bench.weights import WeightsError, WeightsFile, find_entry, manifest_entries, verify_path
+    from metrics.weights import WeightsError, WeightsFile, find_entry, manifest_entries, verify_path
 
     if not isinstance(weights, WeightsFile):
         p = Path(weights)
@@ -269,7 +269,7 @@ def load_clip(
     if is_torchscript(path):
         if weights.status != "verified":
             raise WeightsError(
-                f"{path}: a TorchScript archive is loaded only when its sha256 matches bench/weights.toml "
+                f"{path}: a TorchScript archive is loaded only when its sha256 matches metrics/weights.toml "
                 f"(got {weights.sha256}); save its state dict as .safetensors to use it as a custom file"
             )
         with _quiet_random_init():
@@ -296,7 +296,7 @@ def load_clip(
 
 
 def _resolve_backbone(weights, *, key: str, arch, device, allow_custom, manifest) -> ClipBackbone:
-    from bench.weights import WeightsError, find_entry, manifest_entries, verify, verify_path
+    from metrics.weights import WeightsError, find_entry, manifest_entries, verify, verify_path
 
     if weights is None:
         raise WeightsError("no CLIP weights given: pass --weights-dir DIR or set REALGAP_WEIGHTS")
@@ -361,7 +361,7 @@ class ClipScorer:
         clip: ClipBackbone | None = None,
         weights_key: str | None = None,
     ):
-        from bench.weights import CLIP_KEY
+        from metrics.weights import CLIP_KEY
 
         if clip is None:
             clip = _resolve_backbone(weights, key=weights_key or CLIP_KEY, arch=arch, device=device,

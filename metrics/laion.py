@@ -69,7 +69,7 @@ def load_head(path: Path | str):
     """
     import torch
 
-    from bench.weights import WeightsError
+    from metrics.weights import WeightsError
 
     path = Path(path)
     try:
@@ -111,7 +111,7 @@ class LaionAesthetic:
     Parameters
     ----------
     weights_dir : path, optional
-        Folder holding the files of ``bench/weights.toml`` (default: ``$REALGAP_WEIGHTS``).
+        Folder holding the files of ``metrics/weights.toml`` (default: ``$REALGAP_WEIGHTS``).
     device : str
     allow_custom_head : bool
         Accept a head whose sha256 differs from the manifest; the scores are then
@@ -158,7 +158,7 @@ class LaionAesthetic:
         manifest=None,
         clip=None,
     ):
-        from bench.weights import CLIP_KEY, HEAD_KEY, WeightsError, manifest_entries, verify
+        from metrics.weights import CLIP_KEY, HEAD_KEY, WeightsError, manifest_entries, verify
         from metrics.clip_scores import load_clip
 
         entries = manifest_entries(manifest)

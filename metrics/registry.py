@@ -11,15 +11,17 @@ A scorer is a pure function ``fn(image, scene) -> dict``:
 
 Derived scorers (``realism``) take the dict of already computed columns instead
 of the image.
+
+This module is the bottom of ``metrics``: each scorer module imports
+:func:`register` from it, and it imports no scorer.  Listing and running the
+built-in scorers (``list_scorers``, ``get_scorer``, ``score_columns``,
+``text_columns``, ``score_image``) is :mod:`metrics.suite`, which imports them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
-
-import numpy as np
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -74,71 +76,6 @@ def register(
     return wrap
 
 
-def _load_builtin() -> None:
-    # Importing the modules registers them, in this (display) order.
-    from metrics import aesthetic, clip_scores, plausibility, realism, symmetry, transitional  # noqa: F401
-
-
-def list_scorers() -> list[ScorerInfo]:
-    _load_builtin()
-    order = ["symmetry", "transitional", "plausibility", "aesthetic", "alignment", "realism"]
-    known = [n for n in order if n in _REGISTRY] + sorted(n for n in _REGISTRY if n not in order)
-    return [_REGISTRY[n] for n in known]
-
-
-def get_scorer(name: str) -> ScorerInfo:
-    _load_builtin()
-    if name not in _REGISTRY:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
-        hint = f" Did you mean: {close[0]}?" if close else ""
-        raise KeyError(f"Unknown scorer '{name}'.{hint}")
-    return _REGISTRY[name]
-
-
-def score_columns() -> list[str]:
-    """All output columns of all registered scorers, in display order."""
-    cols: list[str] = []
-    for info in list_scorers():
-        cols.extend(c for c in info.columns if c not in cols)
-    return cols
-
-
-def text_columns() -> set[str]:
-    return {c for info in list_scorers() for c in info.text_columns}
-
-
-def _blank(info: ScorerInfo, note: str) -> dict[str, Any]:
-    out: dict[str, Any] = {c: math.nan for c in info.columns}
-    for c in info.text_columns:
-        out[c] = ""
-    if f"{info.name}_note" in info.text_columns:
-        out[f"{info.name}_note"] = note
-    return out
-
-
-def score_image(image: np.ndarray, scene=None, *, scorers: Mapping[str, Callable] | None = None) -> dict[str, Any]:
-    """Run every registered scorer on one image and return all columns.
-
-    ``scorers`` may override a scorer's function by name (e.g. the LAION
-    aesthetic predictor in place of the proxy).  A scorer that raises gets NaN
-    scores and the error text in its note column; the other scorers still run.
-    """
-    if image.dtype != np.float32 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected a float32 H x W x 3 image in [0, 1]; got {image.dtype} {image.shape}")
-    scorers = dict(scorers or {})
-    row: dict[str, Any] = {}
-    for info in list_scorers():
-        fn = scorers.get(info.name, info.fn)
-        try:
-            out = fn(dict(row)) if info.derived else fn(image, scene)
-        except Exception as exc:  # a scorer failure must not stop the others
-            out = _blank(info, f"error: {type(exc).__name__}: {exc}")
-        for c in info.columns:
-            if c in info.text_columns:
-                row[c] = str(out.get(c, ""))
-            else:
-                v = out.get(c, math.nan)
-                row[c] = float(v) if v is not None else math.nan
-    return row
+def registered() -> dict[str, ScorerInfo]:
+    """The scorers registered so far, by name, in registration order (a copy)."""
+    return dict(_REGISTRY)

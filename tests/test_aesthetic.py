@@ -7,7 +7,7 @@ import numpy as np
 
 from metrics import symmetry as symmetry_module
 from metrics.aesthetic import aesthetic
-from metrics.registry import get_scorer
+from metrics.suite import get_scorer
 
 COLUMNS = (
     "aesthetic",

@@ -20,7 +20,7 @@ open_clip = pytest.importorskip("open_clip")
 
 from tiny_models import save_tiny_clip  # noqa: E402
 
-from bench.weights import CLIP_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
+from metrics.weights import CLIP_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
 from metrics import clip_scores  # noqa: E402
 from metrics.clip_scores import NO_WEIGHTS_NOTE, ClipScorer, load_clip, to_pil  # noqa: E402
 
@@ -93,7 +93,7 @@ def test_default_alignment_is_nan_with_note():
 
 def test_alignment_registration():
     pytest.importorskip("metrics.aesthetic", reason="the registry needs metrics/aesthetic.py")
-    from metrics.registry import get_scorer, score_columns
+    from metrics.suite import get_scorer, score_columns
 
     info = get_scorer("alignment")
     assert info.columns == ("alignment", "alignment_transitional_cue", "alignment_source", "alignment_note")

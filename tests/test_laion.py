@@ -21,8 +21,9 @@ open_clip = pytest.importorskip("open_clip")
 
 from tiny_models import save_tiny_clip  # noqa: E402
 
-from bench import weights as W  # noqa: E402
-from bench.weights import CLIP_KEY, HEAD_KEY, WeightsEntry, WeightsError, build_scoring, load_manifest, sha256_file  # noqa: E402
+from bench.weights import add_weights_arguments, build_scoring  # noqa: E402
+from metrics import weights as W  # noqa: E402
+from metrics.weights import CLIP_KEY, HEAD_KEY, WeightsEntry, WeightsError, load_manifest, sha256_file  # noqa: E402
 from metrics.laion import HEAD_KEYS, PROXY_COLUMNS, LaionAesthetic, load_head, make_head, raw_to_unit  # noqa: E402
 
 TINY_ARCH = "realgap-tiny-test-laion"
@@ -235,7 +236,7 @@ def test_weights_arguments():
     import argparse
 
     parser = argparse.ArgumentParser()
-    W.add_weights_arguments(parser)
+    add_weights_arguments(parser)
     args = parser.parse_args(["--weights-dir", "/w", "--allow-custom-head"])
     assert str(args.weights_dir) == "/w" and args.allow_custom_head is True
     args = parser.parse_args([])

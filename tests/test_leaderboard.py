@@ -24,6 +24,7 @@ import pytest
 
 import bench.leaderboard as lb
 import bench.site as site
+import bench.submission as submission
 from bench.stats import bootstrap_ci, summarize_scores
 from metrics.realism import realism as realism_of
 
@@ -90,7 +91,7 @@ def make_run(folder: Path, *, style: str = "physical", model: str | None = None,
 def fake_bundled(monkeypatch, request):
     """The fake scene set stands in for the bundled one (not for the end-to-end tests)."""
     if not request.node.name.startswith(REAL_SCENE_PREFIX):
-        monkeypatch.setattr(lb, "bundled_scene_set", lambda: (FAKE_HASH, list(FAKE_IDS)))
+        monkeypatch.setattr(submission, "bundled_scene_set", lambda: (FAKE_HASH, list(FAKE_IDS)))
 
 
 def submit(run_dir, name, board, *extra) -> tuple[int, str]:
@@ -413,17 +414,70 @@ def test_cli_parsers_have_the_documented_defaults():
     p = argparse.ArgumentParser()
     lb.add_submit_arguments(p)
     a = p.parse_args(["r", "--name", "n"])
-    assert a.leaderboard == lb.repo_leaderboard_dir() and a.link == [] and a.base_of is None and not a.custom_track
+    assert a.leaderboard is None and a.link == [] and a.base_of is None and not a.custom_track  # None: ./leaderboard
     p = argparse.ArgumentParser()
     lb.add_build_arguments(p)
-    assert p.parse_args([]).out == Path("site")
+    assert p.parse_args([]).out == Path("site") and p.parse_args([]).leaderboard is None
+
+
+def _run_cli(add, main, argv) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    p = argparse.ArgumentParser()
+    add(p)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(p.parse_args(argv))
+    return rc, buf.getvalue()
+
+
+def test_leaderboard_defaults_to_the_working_directory(runs, tmp_path, monkeypatch):
+    """Not the folder beside the installed package (site-packages for a pip install): ./leaderboard."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leaderboard").mkdir()
+    rc, out = _run_cli(lb.add_submit_arguments, lb.submit_main, [str(runs["physical"]), "--name", "Here"])
+    assert rc == 0, out
+    assert (tmp_path / "leaderboard" / "submissions" / "here.json").is_file()
+    assert not (lb.repo_leaderboard_dir() / "submissions" / "here.json").exists()
+    rc, out = _run_cli(lb.add_build_arguments, lb.build_main, ["--out", str(tmp_path / "site")])
+    assert rc == 0, out
+    assert "here.json" in {p.name for p in (tmp_path / "site" / "submissions").iterdir()}
+
+
+def test_without_a_leaderboard_folder_one_line_says_which_to_pass(runs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for add, main, argv, prog in ((lb.add_submit_arguments, lb.submit_main, [str(runs["physical"]), "--name", "X"], "realgap submit: "),
+                                  (lb.add_build_arguments, lb.build_main, ["--out", str(tmp_path / "site")], "realgap leaderboard build: ")):
+        rc, out = _run_cli(add, main, argv)
+        assert rc == 2 and out.count("\n") == 1 and out.startswith(prog), out
+        assert f"{tmp_path / 'leaderboard'}: --leaderboard: expected the leaderboard folder of a realgap clone" in out
+        assert "pass --leaderboard DIR" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written
+
+
+def test_an_installed_realgap_uses_the_clone_folders_schema_and_templates(runs, tmp_path, monkeypatch):
+    """Without a leaderboard/ beside the package (a pip install), the schema and site templates come from --leaderboard."""
+    board = tmp_path / "clone" / "leaderboard"
+    board.mkdir(parents=True)
+    shutil.copy(lb.repo_leaderboard_dir() / "submission.schema.json", board)
+    shutil.copytree(lb.repo_leaderboard_dir() / "site", board / "site")
+    monkeypatch.setattr(submission, "repo_leaderboard_dir", lambda: tmp_path / "site-packages" / "leaderboard")
+    assert submit(runs["physical"], "Installed", board)[0] == 0
+    rc, out = build(board, tmp_path / "site")
+    assert rc == 0, out
+    assert (tmp_path / "site" / "s" / "installed.html").is_file()
+    (board / "submission.schema.json").unlink()
+    rc, out = submit(runs["iconic"], "No schema", board)
+    assert rc == 2 and "submission.schema.json: (file): expected the submission schema" in out
 
 
 def test_real_repo_submissions_are_valid_and_build(tmp_path):
     """Every file in the repository's leaderboard/submissions passes the build's checks and is current: a
-    bundled-track entry carries the bundled scene-set hash, a custom-track entry (the model organism's, on 12 of
-    the bundled scenes) the hash of its own listed scenes, all of them bundled ones.  The site lists the
-    custom-track entries apart from the main table and its scatter."""
+    bundled-track entry carries the bundled scene-set hash, a stress-track entry the stress track's, a
+    custom-track entry (the model organism's, on 12 of the bundled scenes) the hash of its own listed scenes,
+    all of them bundled ones.  The site lists the stress-track and custom-track entries apart from the main
+    table and its scatter, each in its own section."""
     from bench.spec import bundled_scenes, scene_set_hash
 
     docs, errors = site.load_submissions(lb.repo_leaderboard_dir())
@@ -431,11 +485,15 @@ def test_real_repo_submissions_are_valid_and_build(tmp_path):
     assert site.build_site(lb.repo_leaderboard_dir(), tmp_path / "site") == len(docs)
     bundled = {s.id: s for s in bundled_scenes()}
     b_hash = lb.bundled_scene_set()[0]
+    s_hash, s_ids = submission.stress_scene_set()
     stale = "was made on another version of the scenes: run leaderboard/make_reference_entries.sh"
+    assert {d["track"] for d in docs} == {"bundled", "stress", "custom"}  # the reference entries cover every track
     for d in docs:
         ids = d["scene_set"]["ids"]
         if d["track"] == "bundled":
             assert d["scene_set"]["hash"] == b_hash and sorted(ids) == sorted(bundled), f"{d['slug']}.json {stale}"
+        elif d["track"] == "stress":
+            assert d["scene_set"]["hash"] == s_hash and sorted(ids) == s_ids, f"{d['slug']}.json {stale}"
         else:
             assert d["track"] == "custom" and not d["scene_set"]["bundled"]
             assert set(ids) <= set(bundled), f"{d['slug']}.json: scenes {sorted(set(ids) - set(bundled))} are not bundled ones"
@@ -443,15 +501,13 @@ def test_real_repo_submissions_are_valid_and_build(tmp_path):
         if d["reference"]:
             assert (lb.repo_leaderboard_dir() / "submissions" / f"{d['slug']}.json").stat().st_size < 150_000
     index = (tmp_path / "site" / "index.html").read_text()
-    main, _, other = index.partition('<section id="other-board">')
-    main_rows = re.findall(r'<tr data-slug="([a-z0-9-]+)"', main)
-    other_rows = re.findall(r'<tr data-slug="([a-z0-9-]+)"', other)
+    main, _, rest = index.partition('<section id="stress-board">')
+    stress, _, other = rest.partition('<section id="other-board">')
+    rows = {part: re.findall(r'<tr data-slug="([a-z0-9-]+)"', text) for part, text in (("bundled", main), ("stress", stress), ("custom", other))}
     scatter = re.search(r'<svg class="scatter" id="scatter".*?</svg>', main, re.S).group(0)
     for d in docs:
-        if d["track"] == "bundled":
-            assert d["slug"] in main_rows and d["slug"] not in other_rows
-        else:
-            assert d["slug"] in other_rows and d["slug"] not in main_rows, f"{d['slug']} is not listed apart"
+        assert [part for part, slugs in rows.items() if d["slug"] in slugs] == [d["track"]], f"{d['slug']} is not listed in its own track"
+        if d["track"] != "bundled":
             assert f'data-slug="{d["slug"]}"' not in scatter
 
 

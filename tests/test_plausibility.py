@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from metrics.plausibility import fit_power_law, largest_equal_share, plausibility
-from metrics.registry import get_scorer
+from metrics.suite import get_scorer
 
 COLUMNS = (
     "plausibility",

@@ -36,7 +36,7 @@ cv2 = pytest.importorskip("cv2")
 skdata = pytest.importorskip("skimage.data")
 
 from bench.spec import select_scenes  # noqa: E402
-from metrics.registry import score_image  # noqa: E402
+from metrics.suite import score_image  # noqa: E402
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "coins")
 MAIN = ("symmetry", "transitional", "plausibility", "aesthetic", "realism")

@@ -175,7 +175,7 @@ def test_iconic_knob_lowers_realism_monotonically():
     from bench.generators.procedural import render
     from bench.imageio import to_float
     from bench.spec import bundled_scenes
-    from metrics.registry import score_image
+    from metrics.suite import score_image
 
     scenes = bundled_scenes()
     means = {}

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from metrics.registry import get_scorer
+from metrics.suite import get_scorer
 from metrics.symmetry import symmetry
 
 COLUMNS = ("symmetry", "symmetry_mirror", "symmetry_rotational", "symmetry_fold", "symmetry_note")

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from metrics.registry import get_scorer
+from metrics.suite import get_scorer
 from metrics.transitional import transitional
 
 COLUMNS = (

@@ -9,7 +9,7 @@ import pytest
 
 from bench import validate as V
 from bench.imageio import to_float
-from metrics.registry import score_image
+from metrics.suite import score_image
 
 
 def test_auroc_known_values():

@@ -12,48 +12,17 @@ MODEL forms (``--model``):
   diffusers UNet trained on the renderer), :mod:`bench.generators.organism_gen`.
 
 Every generator is deterministic per (scene, seed) and returns uint8 RGB arrays.
+The base class, the result type and :class:`ModelError` are in
+:mod:`bench.generators.base` (re-exported here), which the backends import;
+this package imports a backend only when :func:`make_generator` asks for it.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
-
-FORMS = ("procedural", "images", "diffusers", "organism")
-
-
-class ModelError(ValueError):
-    """A model string or its options cannot be used (one line, shown to the user)."""
-
-
-@dataclass
-class Generated:
-    image: np.ndarray | None
-    """uint8 H x W x 3 RGB, or None when generation failed for this job."""
-    meta: dict = field(default_factory=dict)
-    """JSON-serialisable facts about the image (ground truth, settings), stored beside it."""
-    status: str = "ok"
-    detail: str = ""
-
-
-class Generator:
-    """Base class: subclasses set ``model`` and implement :meth:`generate`."""
-
-    model: str = ""
-    batch_size: int = 1
-
-    def settings(self) -> dict[str, Any]:
-        """Settings that change the images (recorded in run.json; a resumed run must match)."""
-        return {}
-
-    def generate(self, jobs: Sequence[tuple[Any, int]], size: int) -> list[Generated]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
+from bench.generators.base import FORMS, Generated, Generator, ModelError
 
 
 def make_generator(model: str, **options: Any) -> Generator:
@@ -81,3 +50,6 @@ def make_generator(model: str, **options: Any) -> Generator:
     from bench.generators.diffusers_gen import DiffusersGenerator
 
     return DiffusersGenerator(rest, **options)
+
+
+__all__ = ["FORMS", "Generated", "Generator", "ModelError", "make_generator"]

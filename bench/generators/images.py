@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.generators import Generated, Generator, ModelError
+from bench.generators.base import Generated, Generator, ModelError
 from bench.imageio import load_image
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")

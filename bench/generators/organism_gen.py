@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.generators import Generated, Generator, ModelError
+from bench.generators.base import Generated, Generator, ModelError
 
 
 class OrganismGenerator(Generator):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from bench.generators import Generated, Generator, ModelError
+from bench.generators.base import Generated, Generator, ModelError
 
 
 class ProceduralGenerator(Generator):
