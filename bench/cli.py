@@ -97,7 +97,7 @@ def cmd_run(args) -> int:
     from bench.runner import RunConfig, run
     from bench.spec import select_scenes
 
-    scenes = select_scenes(args.scenes)
+    scenes = _scenes_the_model_knows(args.model, select_scenes(args.scenes))
     gen_options = _generator_options(args)
     scoring = scoring_from_args(args)
     if args.processes > 1 and args.shard is None:
@@ -117,6 +117,27 @@ def cmd_run(args) -> int:
         shard=_shard(args.shard),
     )
     return _print_summary(run(cfg, scoring=scoring), args.out)
+
+
+def _scenes_the_model_knows(model: str, scenes: list) -> list:
+    """For an ``organism:`` model, the selected scenes it was trained on; the others are
+    skipped with one line on stderr (an error when none is left)."""
+    if not model.startswith("organism:"):
+        return scenes
+    from bench.generators.organism_gen import known_scene_ids
+
+    known = known_scene_ids(model.split(":", 1)[1])
+    if known is None:  # no readable organism.json: the generator says what is wrong
+        return scenes
+    kept = [s for s in scenes if s.id in known]
+    skipped = [s.id for s in scenes if s.id not in known]
+    if not kept:
+        raise UserError(f"--scenes: {model} was trained on none of the {len(scenes)} selected scene(s) "
+                        f"({', '.join(skipped[:4])}{', ...' if len(skipped) > 4 else ''}); it knows {', '.join(sorted(known))}")
+    if skipped:
+        print(f"realgap run: {model} knows {len(kept)} of the {len(scenes)} selected scenes; skipped "
+              f"{', '.join(skipped)}", file=sys.stderr)
+    return kept
 
 
 def _shard(text: str | None) -> tuple[int, int]:

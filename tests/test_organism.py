@@ -178,3 +178,24 @@ def test_experiment_plan_names_and_lambda_sweeps(tmp_path):
     assert "realism undecided for every checkpoint" in svg
     assert 'class="point"' not in svg and 'class="arrow"' not in svg
     assert 'class="point"' in (out2 / "reward_mean_vs_lambda.svg").read_text()
+
+
+def test_a_family_selector_runs_the_scenes_the_organism_knows_and_names_the_rest(tiny_folder, capsys):
+    # the README's example: `realgap run --model organism:... --scenes fracture` must not stop on a scene the
+    # organism never learned; it runs the ones it knows and says in one line which it skipped
+    from bench.cli import UserError, _scenes_the_model_knows
+    from bench.spec import select_scenes
+
+    known = json.loads((tiny_folder / "organism.json").read_text())["classes"]
+    family = known[0].split("/")[0]
+    scenes = select_scenes(family)
+    kept = _scenes_the_model_knows(f"organism:{tiny_folder}", scenes)
+    assert [s.id for s in kept] == [s.id for s in scenes if s.id in known] and kept
+    err = capsys.readouterr().err.strip().splitlines()
+    skipped = [s.id for s in scenes if s.id not in known]
+    assert len(err) == 1 and err[0].startswith(f"realgap run: organism:{tiny_folder} knows {len(kept)} of the {len(scenes)}")
+    assert all(sid in err[0] for sid in skipped)
+    unknown = [s for s in select_scenes("all") if s.id not in known][:2]
+    with pytest.raises(UserError, match="was trained on none of the 2 selected scene"):
+        _scenes_the_model_knows(f"organism:{tiny_folder}", unknown)
+    assert _scenes_the_model_knows("procedural:physical", unknown) == unknown

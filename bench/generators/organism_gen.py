@@ -10,8 +10,9 @@ each image are drawn from a ``torch.Generator`` seeded with sha256(scene id, see
 and images are sampled in batches always padded to ``batch_size`` (8): the
 per-image computation does not mix images, and a fixed batch shape keeps the
 same kernels, so the same (scene, seed) gives the same bytes in a fresh or a
-resumed run whatever its batch companions (tests/test_organism.py checks it).  Scenes the model was not trained on are refused
-with a :class:`~bench.generators.ModelError`.
+resumed run whatever its batch companions (tests/test_organism.py checks it).  ``realgap run`` runs only the
+selected scenes the model was trained on and names the ones it skipped (:func:`known_scene_ids`); the
+generator itself refuses any other scene with a :class:`~bench.generators.ModelError`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bench.generators.base import Generated, Generator, ModelError
+
+
+def known_scene_ids(folder: str) -> set[str] | None:
+    """The scene ids an organism folder was trained on (organism.json 'classes'), or None when unreadable."""
+    import json
+
+    try:
+        return set(json.loads((Path(folder) / "organism.json").read_text()).get("classes", []))
+    except (OSError, ValueError):
+        return None
 
 
 class OrganismGenerator(Generator):
