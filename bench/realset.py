@@ -156,7 +156,10 @@ def _git_dirs(root: Path, repo: str) -> list[Path]:
     for cand in (root / f"{owner}+{name}", root / owner / name, root / name, root / f"{name}.git"):
         if cand.is_dir():
             out.append(cand)
-            out.extend(sorted(p for p in cand.iterdir() if p.is_dir() and (p / "HEAD").is_file() and (p / "objects").is_dir()))
+            for p in sorted(p for p in cand.iterdir() if p.is_dir()):
+                for g in (p, p / ".git"):  # a bare mirror, or a clone's git folder one level down
+                    if (g / "HEAD").is_file() and (g / "objects").is_dir():
+                        out.append(g)
     return out
 
 

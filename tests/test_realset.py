@@ -131,3 +131,12 @@ def test_a_scene_stays_in_one_half(tmp_path):
     rows = [_row("a" * 40, {"img/splash.png": b"x"}), _row("a" * 40, {"img/splash.png": b"x"}, id="fluid-a-2", split="report")]
     with pytest.raises(R.RecipeError, match=r":3: split: expected 'tune' like the other images of scene 'a-1'"):
         R.load_recipe(_recipe(tmp_path, rows))
+
+
+def test_a_clone_one_level_down_is_found_too(mirror, tmp_path):
+    root, commit, files, still, _ = mirror
+    clone = tmp_path / "clones" / "lab+splashes" / "repo"
+    subprocess.run(["git", "clone", "-q", str(root / "lab+splashes" / "repo.git"), str(clone)], check=True, capture_output=True)
+    items = R.load_recipe(_recipe(tmp_path, [_row(commit, files)]))
+    b = R.build(items, [tmp_path / "clones"])[0]
+    assert np.array_equal(b.image, still) and ".git" in b.where
