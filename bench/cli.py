@@ -234,10 +234,8 @@ def cmd_validate(args) -> int:
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:
             raise UserError(f"--source: expected names from {', '.join(SOURCES)}; got {', '.join(unknown)}")
-    real = args.real
-    if real is None and (args.real_root or args.download):
-        real = DEFAULT_RECIPE
-    if real is not None and not Path(real).is_file():
+    real = None if args.no_real else (args.real or DEFAULT_RECIPE)
+    if args.real is not None and not Path(args.real).is_file():
         raise UserError(f"--real: {real}: expected a recipe CSV file; not found")
     res = run_validation(n=args.n, out=args.out, workers=args.workers, checks=args.checks, progress=not args.no_progress,
                          sources=sources, real=real, real_roots=args.real_root, download=args.download, cache=args.real_cache)
@@ -312,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default=None, metavar="NAMES",
                    help="comma-separated sources to render (default: all: procedural, sim, studio)")
     p.add_argument("--real", type=Path, default=None, metavar="RECIPE",
-                   help="real-photograph recipe CSV (default with --real-root / --download: validate/real/recipe.csv)")
+                   help="real-photograph recipe CSV (default: validate/real/recipe.csv; skipped, and said so, when "
+                   "none of its files can be had)")
+    p.add_argument("--no-real", action="store_true", help="do not measure the real photographs")
     p.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR",
                    help="where the recipe's files lie: git mirrors (DIR/owner+name or DIR/owner/name) or plain files "
                    "(DIR/owner/name/path); repeatable")

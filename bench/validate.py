@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter
+import multiprocessing
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,12 +414,17 @@ def check_targets(res: dict, fams: list[str]) -> list[str]:
     return bad
 
 
-def _fmt(st: dict) -> str:
-    if st.get("auroc") is None:
+def fmt_auroc(st: dict | None, with_n: bool = False) -> str:
+    """``0.912 [0.870, 0.950]`` (plus ``(n=...)`` when asked); ``n/a`` when undecidable."""
+    if not st or st.get("auroc") is None:
         return "n/a"
+    n = f" (n={st['n']})" if with_n else ""
     if st.get("ci_low") is None:
-        return f"{st['auroc']:.3f}"
-    return f"{st['auroc']:.3f} [{st['ci_low']:.3f}, {st['ci_high']:.3f}]"
+        return f"{st['auroc']:.3f}{n}"
+    return f"{st['auroc']:.3f} [{st['ci_low']:.3f}, {st['ci_high']:.3f}]{n}"
+
+
+_fmt = fmt_auroc  # the short name the tables below use
 
 
 def source_markdown(res: dict, title: str) -> list[str]:
@@ -459,6 +465,6 @@ def evaluate_source(source: str, n: int, workers: int, checks: int, progress: bo
     tasks = [(it, it.index % step == 0) for it in items]
     bar = dict(total=len(tasks), desc=f"validate {source}", unit="img", disable=None if progress else True, file=sys.stderr)
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             return list(tqdm(pool.map(_evaluate_star, tasks, chunksize=4), **bar))
     return [_evaluate(*t) for t in tqdm(tasks, **bar)]

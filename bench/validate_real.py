@@ -17,6 +17,7 @@ look; the means say how far real photographs sit from the physical renders.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.validate import NUISANCE, _r, auroc_ci, nuisance_features
+from bench.validate import NUISANCE, _r, auroc_ci, fmt_auroc, nuisance_features
 
 SCORES = ("symmetry", "transitional", "plausibility", "aesthetic", "realism")
 TARGETS_REAL = {
@@ -62,8 +63,15 @@ def _score(args) -> dict[str, Any]:
     from metrics.suite import score_image
 
     key, rgb, family = args
+    scene = family_scene(family) if family else None
+    if isinstance(rgb, tuple):  # ("render", scene id, seed, iconic): drawn here, not in the parent (no cv2 before fork)
+        from bench.generators.procedural import render
+        from bench.spec import select_scenes
+
+        scene = select_scenes(rgb[1])[0]
+        rgb = render(scene, rgb[2], size=256, iconic=rgb[3])[0]
     img = to_float(_shrink(rgb))
-    row = score_image(img, family_scene(family) if family else None)
+    row = score_image(img, scene)
     out = {k: row[k] for k in SCORES}
     out["transitional_note"] = row.get("transitional_note", "")
     out.update(nuisance_features(img))
@@ -76,23 +84,19 @@ def _score_all(tasks: list, workers: int, progress: bool, desc: str) -> list[dic
 
     bar = dict(total=len(tasks), desc=desc, unit="img", disable=None if progress else True, file=sys.stderr)
     if workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             return list(tqdm(pool.map(_score, tasks, chunksize=2), **bar))
     return [_score(t) for t in tqdm(tasks, **bar)]
 
 
 def render_rows(workers: int, progress: bool) -> dict[str, list[dict]]:
-    """Scores of the default run's images: every bundled scene x seeds 0-3 at 256 px, iconic and physical."""
-    from bench.generators.procedural import render
+    """Scores of the default run's images: every bundled scene x seeds 0-3 at 256 px, iconic and physical,
+    each scored with its scene (so the realism index judges the phase the scene asks for)."""
     from bench.spec import bundled_scenes
 
     out = {}
     for name, p in (("iconic", 1.0), ("physical", 0.0)):
-        tasks = []
-        for sc in bundled_scenes():
-            for seed in range(RENDER_SEEDS):
-                img, _ = render(sc, seed, size=256, iconic=p)
-                tasks.append(((sc.id, seed), img, sc.family))
+        tasks = [((sc.id, seed), ("render", sc.id, seed, p), sc.family) for sc in bundled_scenes() for seed in range(RENDER_SEEDS)]
         out[name] = _score_all(tasks, workers, progress, f"validate procedural:{name}")
     return out
 
@@ -204,11 +208,7 @@ def evaluate_real(recipe: Path, roots: list[Path], *, download: bool = False, ca
 
 
 def _fmt(st: dict | None) -> str:
-    if not st or st.get("auroc") is None:
-        return "n/a"
-    if st.get("ci_low") is None:
-        return f"{st['auroc']:.3f} (n={st['n']})"
-    return f"{st['auroc']:.3f} [{st['ci_low']:.3f}, {st['ci_high']:.3f}] (n={st['n']})"
+    return fmt_auroc(st, with_n=True)
 
 
 def real_markdown(res: dict) -> list[str]:

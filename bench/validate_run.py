@@ -57,11 +57,14 @@ def run_validation(n: int = 480, out: Path | None = None, workers: int = 2, chec
         from bench.realset import RecipeError
         from bench.validate_real import evaluate_real
 
-        try:
-            res["real"] = evaluate_real(Path(real), list(real_roots or []), download=download, cache=cache,
-                                        workers=workers, progress=progress)
-        except RecipeError as exc:
-            res["real"] = {"skipped": str(exc)}
+        if not Path(real).is_file():
+            res["real"] = {"skipped": f"no recipe at {real} (validate/real/recipe.csv is in a clone of realgap)"}
+        else:
+            try:
+                res["real"] = evaluate_real(Path(real), list(real_roots or []), download=download, cache=cache,
+                                            workers=workers, progress=progress)
+            except RecipeError as exc:
+                res["real"] = {"skipped": str(exc)}
         res["failures"] += res["real"].get("failures", [])
     res["seconds"] = round(time.perf_counter() - t0, 1)
     if out is not None:
@@ -69,6 +72,32 @@ def run_validation(n: int = 480, out: Path | None = None, workers: int = 2, chec
         atomic_write_text(out / "validate.json", dumps_json(res))
         atomic_write_text(out / "validate.md", render_markdown(res))
     return res
+
+
+def summary_markdown(res: dict) -> list[str]:
+    """One table: each scorer's overall AUROC (95% CI) on every source and on the real report half."""
+    from bench.sources import SOURCES
+    from bench.validate import fmt_auroc as _fmt
+
+    cols = [(f"`{name}` ({ROLE_TITLE.get(SOURCES[name].role, '')})" if name in SOURCES else name, r["auroc"])
+            for name, r in res["sources"].items()]
+    real = res.get("real", {})
+    if "report" in real and real["report"]["n_images"]:
+        cols.append(("real photographs, report half", real["report"]["auroc"]))
+    if not cols:
+        return []
+    lines = ["## Summary: AUROC of each scorer against its own label (95% bootstrap CI)", "",
+             "| scorer | " + " | ".join(c for c, _ in cols) + " |", "|---|" + "---|" * len(cols)]
+    for scorer in dict.fromkeys(k for _, a in cols for k in a):
+        lines.append(f"| {scorer} | " + " | ".join(_fmt(a[scorer]["overall"]) if scorer in a else "n/a (no negatives)"
+                                                    for _, a in cols) + " |")
+    if "report" in real and real["report"]["n_images"]:
+        rz, nan = real["report"]["realism"], real["report"]["nan_rate"]
+        lines += ["", f"Realism index on the real report half: mean {rz['real_mean']} (procedural:physical renders "
+                  f"{rz['physical_mean']}, procedural:iconic {rz['iconic_mean']}); AUROC real vs iconic "
+                  f"{_fmt(rz['auroc_real_vs_iconic'])}; NaN rate of the realism index {nan.get('realism')}, "
+                  f"of transitional {nan.get('transitional')}."]
+    return lines + [""]
 
 
 def render_markdown(res: dict) -> str:
@@ -79,8 +108,11 @@ def render_markdown(res: dict) -> str:
     lines = [f"# realgap validate: {n} labelled rendered images from {len(res['sources'])} source(s)", ""]
     for name, why in res["skipped"].items():
         lines.append(f"- skipped source `{name}`: {why}")
-    if res["skipped"]:
+    if "skipped" in res.get("real", {}):
+        lines.append(f"- skipped the real photographs: {res['real']['skipped']}")
+    if res["skipped"] or "skipped" in res.get("real", {}):
         lines.append("")
+    lines += summary_markdown(res)
     for name, r in res["sources"].items():
         role = SOURCES[name].role if name in SOURCES else r.get("role", "")
         lines += source_markdown(r, f"Source `{name}` ({ROLE_TITLE.get(role, role)}, {r.get('seconds', '?')} s)")
