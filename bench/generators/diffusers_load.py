@@ -14,7 +14,6 @@ imported inside the functions that need them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bench.generators.base import ModelError
+from metrics.weights import sha256_file
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 LORA_SUFFIXES = (".safetensors", ".bin", ".pt")
@@ -35,11 +35,7 @@ CALL_ARGS = ("prompt", "height", "width", "num_inference_steps", "generator")
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_file(path)
 
 
 def _first_line(exc: BaseException) -> str:
