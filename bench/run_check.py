@@ -106,12 +106,34 @@ def read_run(run_dir: Path) -> Run:
     return Run(run_dir, run, summary, df, hashlib.sha256(raw).hexdigest())
 
 
+def _scenes_by_id(ids: list[str], phases: dict) -> dict:
+    """What the realism index needs of each scene of a run (the phase it asks for), by id: from run.json's
+    ``scene_phases``, else from the bundled scene; a scene known to neither is left out (not recomputed)."""
+    from types import SimpleNamespace
+
+    from bench.spec import SpecError, select_scenes
+
+    out = {}
+    for sid in ids:
+        if sid in phases:
+            out[sid] = SimpleNamespace(id=sid, physics=SimpleNamespace(phase=phases[sid]))
+            continue
+        try:
+            out[sid] = select_scenes(sid)[0]
+        except (SpecError, IndexError):
+            pass
+    return out
+
+
 def _check_scores(r: Run, ids: list[str], model: str, aesthetic_source: Any) -> None:
     import numpy as np
     import pandas as pd
 
     df, csv = r.scores, r.folder / "scores.csv"
-    need = ("model", "scene_id", "family", "seed", "image", "status", *METRICS, "aesthetic_source")
+    from metrics.realism import INPUTS as REALISM_INPUTS
+
+    extra = tuple(c for c in REALISM_INPUTS if c not in METRICS)
+    need = ("model", "scene_id", "family", "seed", "image", "status", *METRICS, *extra, "aesthetic_source")
     for col in need:
         if col not in df.columns:
             raise SubmissionError(csv, col, "expected this column (see the run folder contract); missing")
@@ -127,6 +149,12 @@ def _check_scores(r: Run, ids: list[str], model: str, aesthetic_source: Any) -> 
             raise SubmissionError(csv, f"row {bad + 2}: {m}", f"expected a number in [0, 1] or empty; got {_short(df[m].iloc[bad])}")
     from metrics.realism import realism as realism_of
 
+    for m in extra:
+        if not pd.api.types.is_numeric_dtype(df[m]):
+            vals = pd.to_numeric(df[m], errors="coerce")
+            bad = int(np.flatnonzero(vals.isna() & df[m].notna())[0])
+            raise SubmissionError(csv, f"row {bad + 2}: {m}", f"expected a number in [0, 1] or empty; got {_short(df[m].iloc[bad])}")
+    scenes = _scenes_by_id(ids, r.run.get("scene_phases") or {})
     id_set, root = set(ids), r.folder.resolve()
     for i, row in enumerate(df.itertuples(index=False)):
         at = f"row {i + 2}"
@@ -158,9 +186,11 @@ def _check_scores(r: Run, ids: list[str], model: str, aesthetic_source: Any) -> 
                 raise SubmissionError(csv, f"{at}: {m}", f"expected empty (NaN) for an image with status {status!r}; got {v!r}")
         if status != "ok":
             continue
-        want = realism_of(vals)["realism"]
+        # a scene not bundled here has an unknown requested phase: its realism cannot be recomputed
+        want = realism_of({**vals, **{m: float(getattr(row, m)) for m in extra}}, scenes[sid])["realism"] if sid in scenes else vals["realism"]
         if math.isnan(want) != math.isnan(vals["realism"]) or (not math.isnan(want) and abs(want - vals["realism"]) > TOL):
-            raise SubmissionError(csv, f"{at}: realism", f"expected {want!r} = mean(transitional, plausibility, 1 - symmetry); got {vals['realism']!r}")
+            raise SubmissionError(csv, f"{at}: realism", f"expected {want!r} = mean(phase asked for, plausibility, "
+                                  f"1 - symmetry_perfect) (metrics/realism.py); got {vals['realism']!r}")
         if not math.isnan(vals["aesthetic"]) and row.aesthetic_source not in str(aesthetic_source).split("+"):
             raise SubmissionError(csv, f"{at}: aesthetic_source", f"expected {_short(aesthetic_source)} (summary.json); got {_short(row.aesthetic_source)}")
     # coverage: every scene with the same seeds, each (scene, seed) once

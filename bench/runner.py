@@ -142,6 +142,7 @@ def run_record(cfg: RunConfig, generator, scoring: Scoring) -> dict[str, Any]:
         "scene_ids": [s.id for s in cfg.scenes],
         "scene_set_hash": scene_set_hash(cfg.scenes),
         "scene_paths": {s.id: str(Path(s.path).resolve()) for s in cfg.scenes if not _is_bundled(s)},
+        "scene_phases": {s.id: s.physics.phase for s in cfg.scenes},
         "scoring": scoring.identity(),
     }
 

@@ -93,6 +93,21 @@ def resample(image: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interp)
 
 
+ANALYSIS_AREA = 256 * 256
+"""Pixel count at which whole-image measurements (edge blur) are made: a fixed
+area, not a fixed long side, so that a wide strip keeps its short side."""
+
+
+def resample_area(image: np.ndarray, area: int = ANALYSIS_AREA, max_side: int = 1024) -> np.ndarray:
+    """Resize to about ``area`` pixels (aspect kept, long side at most ``max_side``)."""
+    h, w = image.shape[:2]
+    s = min(math.sqrt(area / (h * w)), max_side / max(h, w))
+    size = (max(2, int(round(w * s))), max(2, int(round(h * s))))
+    if size == (w, h):
+        return image.copy()
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if s < 1.0 else cv2.INTER_LINEAR)
+
+
 def grey(rgb: np.ndarray) -> np.ndarray:
     """Luma (ITU-R BT.601 weights) of an RGB float image."""
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)

@@ -7,10 +7,12 @@ import math
 import numpy as np
 
 from metrics import _features as F
+from metrics import eventnet
 from metrics.registry import register
 
 COLUMNS = (
     "plausibility",
+    "plausibility_learned",
     "plausibility_size_law",
     "plausibility_size_tau",
     "plausibility_size_spread",
@@ -29,6 +31,8 @@ FRAGMENT_MIN = 3.0
 """Smallest fragment in the size law, in units of the smallest piece (9 px at 256 px, 1.4e-4 of the image)."""
 MIN_DEBRIS = 3
 """Fewest detached pieces or streaks to judge their direction."""
+LEARNED_WEIGHT = 2.0
+"""Weight of EventNet's plausibility (:mod:`metrics.eventnet`) in ``plausibility``."""
 WEIGHTS = (0.5, 1.0, 1.0, 0.5)
 """Weights of size_law, size_spread, direction and junctions in
 ``plausibility``: the exponent fit needs the most pieces and the skeleton of
@@ -236,7 +240,7 @@ def junctions(lay: F.Layout) -> tuple[float, str]:
 
 @register(
     "plausibility",
-    version=2,
+    version=3,
     columns=COLUMNS,
     text_columns=("plausibility_note",),
 )
@@ -351,30 +355,38 @@ def plausibility(image: np.ndarray, scene=None) -> dict:
         out["plausibility_note"] = "blank image"
         return out
     family = getattr(scene, "family", None) if scene is not None else None
-    lay = F.layout(img, cracks=family != "fluid")
-    if not lay.smask.any():
-        out["plausibility_note"] = "no structure found"
-        return out
     phys = getattr(scene, "physics", None) if scene is not None else None
-    exponent = getattr(phys, "fragment_size_exponent", None) if phys is not None else None
+    direction_ = getattr(phys, "impact_direction", None) if phys is not None else None
+    v = eventnet.view(img, direction_)
+    learned = 1.0 / (1.0 + math.exp(-v.plausible_logit))
+    x0, y0, x1, y1 = v.box
+    crop = img[y0:y1, x0:x1]
+    lay = F.layout(crop, cracks=family != "fluid")
     notes = []
-    # glints and spray (a few px) are not fragments: pieces from 9 px at 256 px
-    areas = lay.piece_areas[lay.piece_areas >= FRAGMENT_MIN * lay.min_area]
-    s_size, tau, note = size_law(areas, tuple(exponent) if exponent else DEFAULT_EXPONENT)
-    notes.append(note)
-    s_spread, _, note = size_spread(F.spots(lay.grey))
-    notes.append(note)
-    s_dir, note = direction(lay, scene)
-    notes.append(note)
-    if family == "fluid":
-        s_junc, note = math.nan, "no crack network in a fluid scene"
+    if lay.smask.any():
+        exponent = getattr(phys, "fragment_size_exponent", None) if phys is not None else None
+        # glints and spray (a few px) are not fragments: pieces from 9 px at 256 px
+        areas = lay.piece_areas[lay.piece_areas >= FRAGMENT_MIN * lay.min_area]
+        s_size, tau, note = size_law(areas, tuple(exponent) if exponent else DEFAULT_EXPONENT)
+        notes.append(note)
+        s_spread, _, note = size_spread(F.spots(lay.grey))
+        notes.append(note)
+        s_dir, note = direction(lay, _in_box(scene, img.shape, v.box))
+        notes.append(note)
+        if family == "fluid":
+            s_junc, note = math.nan, "no crack network in a fluid scene"
+        else:
+            s_junc, note = junctions(lay)
+        notes.append(note)
     else:
-        s_junc, note = junctions(lay)
-    notes.append(note)
-    parts = [(v, w) for v, w in zip((s_size, s_spread, s_dir, s_junc), WEIGHTS) if math.isfinite(v)]
-    score = sum(v * w for v, w in parts) / sum(w for _, w in parts) if parts else math.nan
+        s_size = tau = s_spread = s_dir = s_junc = math.nan
+        notes.append("no structure found in the event's box")
+    parts = [(learned, LEARNED_WEIGHT)] + [(x, w) for x, w in zip((s_size, s_spread, s_dir, s_junc), WEIGHTS)
+                                           if math.isfinite(x)]
+    score = sum(x * w for x, w in parts) / sum(w for _, w in parts)
     out.update(
-        plausibility=score,
+        plausibility=F.clip01(score),
+        plausibility_learned=learned,
         plausibility_size_law=s_size,
         plausibility_size_tau=tau,
         plausibility_size_spread=s_spread,
@@ -383,3 +395,24 @@ def plausibility(image: np.ndarray, scene=None) -> dict:
         plausibility_note="; ".join(n for n in notes if n),
     )
     return out
+
+
+class _BoxScene:
+    """The scene as seen from inside the event's box: the impact point moved into the box's frame."""
+
+    def __init__(self, scene, shape, box):
+        self.family = getattr(scene, "family", None)
+        phys = scene.physics
+        x0, y0, x1, y1 = box
+        h, w = shape[:2]
+        point = getattr(phys, "impact_point", None)
+        if point is not None:
+            px, py = point[0] * (w - 1), point[1] * (h - 1)
+            point = ((px - x0) / max(1, x1 - x0 - 1), (py - y0) / max(1, y1 - y0 - 1))
+        self.physics = type("P", (), {"impact_direction": phys.impact_direction, "impact_point": point})()
+
+
+def _in_box(scene, shape, box):
+    if scene is None or getattr(scene, "physics", None) is None:
+        return None
+    return _BoxScene(scene, shape, box)

@@ -79,7 +79,7 @@ def score_image(image: np.ndarray, scene=None, *, scorers: Mapping[str, Callable
     for info in list_scorers():
         fn = scorers.get(info.name, info.fn)
         try:
-            out = fn(dict(row)) if info.derived else fn(image, scene)
+            out = fn(dict(row), scene) if info.derived else fn(image, scene)
         except Exception as exc:  # a scorer failure must not stop the others
             out = _blank(info, f"error: {type(exc).__name__}: {exc}")
         for c in info.columns:

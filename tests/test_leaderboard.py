@@ -17,6 +17,7 @@ import math
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,16 @@ STYLES = {  # symmetry, transitional, plausibility, aesthetic
     "physical": (0.2, 0.7, 0.6, 0.4),
     "iconic": (0.8, 0.2, 0.3, 0.75),
 }
+
+
+def _scene_of(sid: str):
+    """The bundled scene of an id, or a stand-in asking for the transitional phase (as every bundled scene does)."""
+    from bench.spec import SpecError, select_scenes
+
+    try:
+        return select_scenes(sid)[0]
+    except (SpecError, IndexError):
+        return SimpleNamespace(id=sid, family=sid.split("/")[0], physics=SimpleNamespace(phase="transitional"))
 
 
 def make_run(folder: Path, *, style: str = "physical", model: str | None = None, ids=FAKE_IDS, seeds: int = 3,
@@ -62,14 +73,17 @@ def make_run(folder: Path, *, style: str = "physical", model: str | None = None,
                              "realism_note": ""})
                 continue
             s, t, p, a = (float(np.clip(v + rng.normal(0, 0.08), 0, 1)) for v in base)
-            r = realism_of({"symmetry": s, "transitional": t, "plausibility": p})
+            parts = {"symmetry": s, "symmetry_perfect": s ** 4, "transitional": t, "transitional_pre": (1 - t) / 2,
+                     "transitional_end": (1 - t) / 2, "plausibility": p}
+            r = realism_of(parts, _scene_of(sid))
             rows.append({"model": model, "scene_id": sid, "family": fam, "seed": seed, "image": rel, "status": "ok", "status_detail": "",
-                         "symmetry": s, "symmetry_mirror": s, "transitional": t, "plausibility": p, "aesthetic": a,
+                         "symmetry_mirror": s, **parts, "aesthetic": a,
                          "aesthetic_source": "proxy", "realism": r["realism"], "realism_note": r["realism_note"]})
     df = pd.DataFrame(rows)
     df.to_csv(folder / "scores.csv", index=False)
     settings = {"seeds": seeds, "size": 48, "steps": None, "guidance": None, "batch_size": 8, "lora": None, "dtype": None}
-    run = {"realgap_version": "0.1.0", "model": model, "settings": settings, "scene_ids": sorted(ids), "scene_set_hash": scene_hash}
+    run = {"realgap_version": "0.1.0", "model": model, "settings": settings, "scene_ids": sorted(ids), "scene_set_hash": scene_hash,
+           "scene_phases": {sid: _scene_of(sid).physics.phase for sid in ids}}
     (folder / "run.json").write_text(json.dumps(run, indent=1))
     back = pd.read_csv(folder / "scores.csv")
     summary = {"realgap_version": "0.1.0", "model": model, "settings": settings,

@@ -18,11 +18,11 @@ on top:
 For every photo and variant each main score must be finite in [0, 1] or NaN
 with a note, and deterministic.  The directions pinned below were measured
 first (numbers in docs/scorers.md, "Real photographs"); each test prints its
-table (``pytest -s``).  What does NOT hold on photographs is documented
-there and not asserted: streaks confined to a 60-degree cone (as
-``bench.validate.add_streaks`` draws them) do not reliably raise
-``transitional``, and unmanipulated photographs with fine radial texture
-(cat whiskers, the rocket's gantry) already score high on it.
+table (``pytest -s``).  What does NOT hold on these photographs is documented
+there and not asserted: they show no event at all, and EventNet's
+``transitional`` on them is arbitrary (0.26-0.94 unmanipulated); a spray of
+streaks drawn on top does not reliably raise it.  Real photographs of events
+are measured by ``realgap validate --real`` (validate/real/).
 """
 
 from __future__ import annotations
@@ -220,30 +220,8 @@ def test_mirroring_raises_symmetry(scores, variants):
     assert _count(real, lambda a, b: b < a) == len(real), real
 
 
-def test_radial_streaks_raise_transitional(scores, variants, scene):
-    _table(scores, list(variants), ("base", "spray"), ("transitional", "transitional_streaks"))
-    pairs = [(scores[(p, "base")]["transitional"], scores[(p, "spray")]["transitional"]) for p in variants]
-    # measured (seed 0): +0.52 astronaut, +1.00 coffee, +0.40 chelsea, +0.87 camera,
-    # +0.41 coins; rocket is already at 1.00 unmanipulated (a false positive)
-    up = _count(pairs, lambda a, b: b >= a + 0.1)
-    # Reported, not pinned: validate's manipulation (40 streaks in a 60-degree cone
-    # along the impact direction) merges into long components on photographs and
-    # moves transitional either way (measured -0.9 to +0.9).
-    from bench.validate import add_streaks
-
-    d = tuple(scene.physics.impact_direction)
-    cone = []
-    for p, vs in variants.items():
-        u8 = (vs["base"] * 255).round().astype(np.uint8)
-        s = add_streaks(u8, d, 0, scene.physics.impact_point).astype(np.float32) / 255.0
-        cone.append(f"{p}: {scores[(p, 'base')]['transitional']:.3f} -> {score_image(s, scene)['transitional']:.3f}")
-    print("validate.add_streaks (60-degree cone): " + ", ".join(cone))
-    assert up >= len(pairs) - 2, pairs
-    assert _count(pairs, lambda a, b: b >= a - 0.02) >= len(pairs) - 1, pairs
-
-
 def test_crack_star_gives_a_three_way_network(scores, variants):
-    cols = ("plausibility_junctions", "transitional_crack_tips", "plausibility")
+    cols = ("plausibility_junctions", "transitional", "plausibility")
     _table(scores, list(variants), ("base", "cracks"), cols)
     junc = [scores[(p, "cracks")]["plausibility_junctions"] for p in variants]
     # measured: 0.64-0.83 on all six (T-junctions dominate, as drawn); note the
