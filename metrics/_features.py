@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -40,12 +42,53 @@ ELONGATION = 3.0
 _LAST: dict[str, tuple] = {}
 
 
-def _content_key(arr: np.ndarray, **params) -> tuple:
-    """Identity of an array's content (shape, dtype, SHA-1 of the bytes) and of some parameters."""
+_HELD = threading.local()
+"""``_HELD.memo`` inside :func:`held_inputs` (per thread): per input array (by identity,
+the array kept alive with it) what was already worked out about it -- its digest,
+that it was checked."""
+
+
+@contextmanager
+def held_inputs():
+    """A block in which the caller promises not to change the input arrays in place.
+
+    Inside it, the content digest of an array and :func:`check_image`'s check are
+    worked out once per array object, not once per scorer: :func:`metrics.suite.score_image`
+    runs every scorer on one image inside such a block.  Results are the same
+    with or without it.
+    """
+    outer = getattr(_HELD, "memo", None) is not None
+    if not outer:
+        _HELD.memo = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            _HELD.memo = None
+
+
+def _held(arr: np.ndarray, what: str, compute):
+    memo = getattr(_HELD, "memo", None)
+    if memo is None:
+        return compute()
+    entry = memo.get(id(arr))
+    if entry is None or entry[0] is not arr:
+        entry = memo[id(arr)] = (arr, {})
+    if what not in entry[1]:
+        entry[1][what] = compute()
+    return entry[1][what]
+
+
+def _digest(arr: np.ndarray) -> bytes:
     a = np.ascontiguousarray(arr)
     h = hashlib.sha1(repr((a.shape, a.dtype.str)).encode())
     h.update(memoryview(a).cast("B"))
-    return h.digest(), tuple(sorted(params.items()))
+    return h.digest()
+
+
+def _content_key(arr: np.ndarray, **params) -> tuple:
+    """Identity of an array's content (shape, dtype, SHA-1 of the bytes) and of some parameters."""
+    return _held(arr, "digest", lambda: _digest(arr)), tuple(sorted(params.items()))
 
 
 def _remembered(name: str, key: tuple, compute):
@@ -72,7 +115,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
             f"expected a float image with values in [0, 1] (convert with skimage.img_as_float); got {arr.dtype}"
         )
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
+    if not _held(arr, "finite", lambda: bool(np.isfinite(arr).all())):
         raise ValueError("expected finite pixel values; the image contains NaN or inf")
     return arr
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from metrics._features import held_inputs
 from metrics.registry import ScorerInfo, registered
 
 ORDER = ("symmetry", "transitional", "plausibility", "aesthetic", "alignment", "realism")
@@ -76,19 +77,23 @@ def score_image(image: np.ndarray, scene=None, *, scorers: Mapping[str, Callable
         raise ValueError(f"expected a float32 H x W x 3 image in [0, 1]; got {image.dtype} {image.shape}")
     scorers = dict(scorers or {})
     row: dict[str, Any] = {}
-    for info in list_scorers():
-        fn = scorers.get(info.name, info.fn)
-        try:
-            out = fn(dict(row), scene) if info.derived else fn(image, scene)
-        except Exception as exc:  # a scorer failure must not stop the others
-            out = _blank(info, f"error: {type(exc).__name__}: {exc}")
-        for c in info.columns:
-            if c in info.text_columns:
-                row[c] = str(out.get(c, ""))
-            else:
-                v = out.get(c, math.nan)
-                row[c] = float(v) if v is not None else math.nan
+    with held_inputs():  # the scorers share one digest and one check of the image
+        for info in list_scorers():
+            _score_one(info, scorers.get(info.name, info.fn), image, scene, row)
     return row
+
+
+def _score_one(info: ScorerInfo, fn: Callable, image: np.ndarray, scene, row: dict[str, Any]) -> None:
+    try:
+        out = fn(dict(row), scene) if info.derived else fn(image, scene)
+    except Exception as exc:  # a scorer failure must not stop the others
+        out = _blank(info, f"error: {type(exc).__name__}: {exc}")
+    for c in info.columns:
+        if c in info.text_columns:
+            row[c] = str(out.get(c, ""))
+        else:
+            v = out.get(c, math.nan)
+            row[c] = float(v) if v is not None else math.nan
 
 
 __all__ = ["ORDER", "get_scorer", "list_scorers", "score_columns", "score_image", "text_columns"]

@@ -27,3 +27,46 @@ def test_scores_do_not_depend_on_what_was_scored_before(draw):
     again = {**transitional(two), **plausibility(two)}
     same = [k for k in fresh if fresh[k] == again[k] or (fresh[k] != fresh[k] and again[k] != again[k])]
     assert same == list(fresh)
+
+
+def test_held_inputs_digest_once_and_only_inside_the_block(draw):
+    # score_image digests each image once for all scorers; outside its block an
+    # array changed in place is seen as new content
+    img = draw.in_flight(np.random.default_rng(3))
+    k0 = F._content_key(img)
+    img[5:60, 5:60] = 1.0 - img[5:60, 5:60]
+    k1 = F._content_key(img)
+    assert k1 != k0
+    calls = []
+    real = F._digest
+    try:
+        F._digest = lambda a: calls.append(a.shape) or real(a)
+        with F.held_inputs():
+            assert F._content_key(img) == F._content_key(img) == k1
+            assert F._content_key(img.copy()) == k1
+            with F.held_inputs():  # nested blocks share the outer memo
+                F._content_key(img)
+        F._content_key(img)
+    finally:
+        F._digest = real
+    assert len(calls) == 3, calls  # img once, its copy once, then once after the block
+
+
+def test_score_image_is_the_same_as_the_scorers_one_by_one(draw):
+    from metrics.suite import score_image
+
+    img = draw.power_law_fragments(np.random.default_rng(4))[0]
+    row = score_image(img)
+    F._LAST.clear()
+    alone = {**transitional(img), **plausibility(img)}
+    assert all(row[k] == v or (row[k] != row[k] and v != v) for k, v in alone.items() if not isinstance(v, str))
+    bad = img.copy()
+    bad[0, 0, 0] = np.nan
+    with F.held_inputs():
+        F.check_image(img)
+        try:
+            F.check_image(bad)
+        except ValueError as exc:
+            assert "NaN" in str(exc)
+        else:
+            raise AssertionError("a NaN image passed check_image")
