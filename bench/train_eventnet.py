@@ -1,10 +1,12 @@
 """Train EventNet (:mod:`metrics.eventnet`) on the design sources, on the CPU, and export it.
 
-Three steps, each resumable by re-running it::
+Three steps, each resumable by re-running it (a fourth, optional, makes the clutter)::
 
-    python -m bench.train_eventnet data   --out runs/eventnet/data --renders 10000   # ~15 min on 2 cores
+    python -m bench.train_eventnet data   --out runs/eventnet/data --renders 10000   # ~8-15 min on 2 cores
     python -m bench.train_eventnet train  --data runs/eventnet/data --epochs 8 --out runs/eventnet/eventnet.pt  # ~50 min
     python -m bench.train_eventnet export runs/eventnet/eventnet.pt --out metrics/models/eventnet.onnx
+
+    python -m bench.train_eventnet textures --root MIRRORS --out runs/eventnet/textures.npz  # then train --textures ...
 
 These commands, without ``--real``, are how the shipped weights were made (the
 shipped network was trained by the development script these steps were cut
@@ -33,6 +35,15 @@ rate, batch 48, and domain randomisation per batch (flips with the impact
 direction, grey, polarity inversion, channel shuffle, blur, a low native
 resolution enlarged, noise).  It saves
 after every epoch.
+
+``textures`` crops two 160 px squares from each of 327 unrelated photographs
+(portraits, artwork, lab benches, astronomy pages: MIT-licensed, pinned by
+repository, commit and path in ``bench/eventnet_textures.csv``, none showing a
+fracture, impact or splash, none from the real recipe) read from git mirrors.
+With ``train --textures``, a share (``--clutter``, 0.35) of the training views
+get one of them blended into the scene around the event or laid over the
+event's own pixels, and a lighting ramp (:func:`_clutter`): photographic
+texture the network must learn to ignore.
 
 ``export`` writes the ONNX file that OpenCV's DNN module runs (torch and the
 ``onnx`` package, ``pip install -e '.[train]'``, are needed only here) and
@@ -153,6 +164,47 @@ def real_tune_views(recipe: Path, roots: list[Path], cache: Path | None = None) 
     return out
 
 
+TEXTURES = Path(__file__).with_name("eventnet_textures.csv")
+"""Unrelated photographs (MIT-licensed, pinned) used as scene clutter in training."""
+
+
+def make_textures(roots: list[Path], out: Path, recipe: Path = TEXTURES, per_image: int = 2) -> int:
+    """Crop ``per_image`` random 160 px squares (at random scales) from each photograph of
+    ``recipe`` found in ``roots`` (git mirrors) and save them as ``out`` (``x``: uint8)."""
+    import csv
+    import io
+
+    import cv2
+    from PIL import Image
+
+    from bench.imageio import atomic_write_bytes
+    from bench.realset import _from_git, _git_dirs
+
+    rng = np.random.default_rng(0)
+    crops, missing = [], 0
+    for row in csv.DictReader(recipe.open()):
+        data = next((b for r in roots for g in _git_dirs(r, row["repo"])
+                     if (b := _from_git(g, row["commit"], row["path"])) is not None), None)
+        if data is None:
+            missing += 1
+            continue
+        im = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        h, w = im.shape[:2]
+        for _ in range(per_image):
+            side = int(min(h, w) * rng.uniform(0.3, 1.0))
+            if side < 32:  # a small picture: take it whole
+                side = min(h, w)
+            y0, x0 = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+            crops.append(cv2.resize(im[y0:y0 + side, x0:x0 + side], (INPUT, INPUT), interpolation=cv2.INTER_AREA))
+    if not crops:
+        raise SystemExit(f"{recipe}: none of its photographs was found under {', '.join(map(str, roots))}")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, x=np.stack(crops))
+    atomic_write_bytes(out, buf.getvalue())
+    print(f"{out}: {len(crops)} crops ({missing} photographs not found)")
+    return len(crops)
+
+
 def _save_views(path: Path, res: list[tuple]) -> None:
     import io
 
@@ -226,9 +278,15 @@ def build_net():
 def prep_batch(x_u8):
     """uint8 N x S x S x 3 -> float N x 4 x S x S, exactly as :func:`metrics.eventnet.prep`."""
     import torch
+
+    return _prep_float(torch.from_numpy(x_u8).float().permute(0, 3, 1, 2) / 255.0)
+
+
+def _prep_float(x):
+    """float N x 3 x S x S in [0, 1] -> the network input (see :func:`prep_batch`)."""
+    import torch
     import torch.nn.functional as Fn
 
-    x = torch.from_numpy(x_u8).float().permute(0, 3, 1, 2) / 255.0
     xn = (x - x.mean((1, 2, 3), keepdim=True)) / (x.std((1, 2, 3), keepdim=True) + 0.03)
     g = x.mean(1, keepdim=True)
     lc = g - Fn.avg_pool2d(Fn.pad(g, (7, 7, 7, 7), mode="replicate"), 15, 1)
@@ -236,14 +294,47 @@ def prep_batch(x_u8):
     return torch.cat([xn, lc], 1)
 
 
-def _batch(arrays, idx, train: bool, gen):
+def _clutter(x, ms, tex, gen):
+    """Photographs in the scene, not in the event: each picked image (float N x 3 x S x S in
+    [0, 1]) gets a random crop of an unrelated photograph (``tex``, uint8 K x S x S x 3)
+    blended into its background (outside the dilated structure mask) at 20-60 %, or laid
+    as a texture over the event's own pixels at 15-40 %, and a lighting ramp across the
+    frame.  The labels stay true: the event's shape and pieces are untouched in the
+    first case and only re-textured in the second."""
+    import torch
+    import torch.nn.functional as Fn
+
+    n = x.shape[0]
+    t = torch.from_numpy(tex[torch.randint(0, len(tex), (n,), generator=gen).numpy()]).float().permute(0, 3, 1, 2) / 255
+    keep = Fn.max_pool2d(Fn.interpolate(ms, size=x.shape[2:], mode="bilinear", align_corners=False), 9, 1, 4).clamp(0, 1)
+    a = 0.2 + 0.4 * torch.rand(n, 1, 1, 1, generator=gen)
+    b = 0.15 + 0.25 * torch.rand(n, 1, 1, 1, generator=gen)
+    inside = (torch.rand(n, 1, 1, 1, generator=gen) < 0.4).float()
+    back = keep * x + (1 - keep) * ((1 - a) * x + a * t)
+    skin = (1 - keep * b) * x + keep * b * (2 * x * t).clamp(0, 1)
+    x = inside * skin + (1 - inside) * back
+    ramp = torch.linspace(-1, 1, x.shape[3]).view(1, 1, 1, -1)
+    g = 0.3 * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
+    if bool(torch.rand(1, generator=gen) < 0.5):
+        ramp = ramp.transpose(2, 3)
+    return (x * (1 + g * ramp)).clamp(0, 1)
+
+
+def _batch(arrays, idx, train: bool, gen, tex=None, clutter: float = 0.0):
     import torch
     import torch.nn.functional as Fn
 
     X, MS, MP, Y, D = arrays
-    x = prep_batch(X[idx])
     ms = torch.from_numpy(MS[idx]).float()[:, None] / 255
     mp = torch.from_numpy(MP[idx]).float()[:, None] / 255
+    if train and tex is not None and clutter > 0:
+        xf = torch.from_numpy(X[idx]).float().permute(0, 3, 1, 2) / 255
+        pick = torch.rand(len(idx), generator=gen) < clutter
+        if pick.any():
+            xf[pick] = _clutter(xf[pick], ms[pick], tex, gen)
+        x = _prep_float(xf)
+    else:
+        x = prep_batch(X[idx])
     y = torch.from_numpy(Y[idx].astype(np.int64))
     d = torch.from_numpy(D[idx]).float()
     if train:
@@ -297,7 +388,8 @@ def _losses(seg, out, ms, mp, y):
     return ls, lc
 
 
-def train(data: Path, epochs: int, out: Path, threads: int = 2, real_weight: int = 6) -> None:
+def train(data: Path, epochs: int, out: Path, threads: int = 2, real_weight: int = 6,
+          textures: Path | None = None, clutter: float = 0.35) -> None:
     import torch
 
     from bench.validate import auroc
@@ -311,6 +403,7 @@ def train(data: Path, epochs: int, out: Path, threads: int = 2, real_weight: int
         for k in parts:
             parts[k].append(z[k])
     arrays = [np.concatenate(parts[k]) for k in ("x", "ms", "mp", "y", "d")]
+    tex = np.load(textures)["x"] if textures is not None else None
     n = len(arrays[0])
     rng = np.random.default_rng(0)
     real = np.flatnonzero(arrays[3][:, 4] == 2)
@@ -329,7 +422,7 @@ def train(data: Path, epochs: int, out: Path, threads: int = 2, real_weight: int
         perm = rng.permutation(tr)
         a = b = 0.0
         for k in range(spe):
-            x, ms, mp, y, d = _batch(arrays, perm[k * bs:(k + 1) * bs], True, gen)
+            x, ms, mp, y, d = _batch(arrays, perm[k * bs:(k + 1) * bs], True, gen, tex, clutter)
             seg, o = net(x, d)
             l1, l2 = _losses(seg, o, ms, mp, y)
             opt.zero_grad()
@@ -381,6 +474,12 @@ def main(argv=None) -> int:
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--real-weight", type=int, default=6, help="times each real tune image is seen per epoch")
+    q.add_argument("--textures", type=Path, default=None, metavar="NPZ",
+                   help="clutter crops from 'textures' (off when not given)")
+    q.add_argument("--clutter", type=float, default=0.35, help="share of training views given clutter (default: %(default)s)")
+    q = sub.add_parser("textures", help="crop the clutter photographs of bench/eventnet_textures.csv from git mirrors")
+    q.add_argument("--root", type=Path, action="append", required=True, metavar="DIR")
+    q.add_argument("--out", type=Path, required=True)
     q = sub.add_parser("export", help="write the ONNX model and print its SHA-256")
     q.add_argument("weights", type=Path)
     q.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "metrics" / "models" / "eventnet.onnx")
@@ -392,7 +491,9 @@ def main(argv=None) -> int:
             _save_views(a.out / "real_tune.npz", views)
             print(f"{a.out / 'real_tune.npz'}: {len(views)} real tune images")
     elif a.cmd == "train":
-        train(a.data, a.epochs, a.out, a.threads, a.real_weight)
+        train(a.data, a.epochs, a.out, a.threads, a.real_weight, a.textures, a.clutter)
+    elif a.cmd == "textures":
+        make_textures(a.root, a.out)
     else:
         print(f"{a.out}  sha256 {export(a.weights, a.out)}")
     return 0

@@ -140,3 +140,26 @@ def test_a_clone_one_level_down_is_found_too(mirror, tmp_path):
     items = R.load_recipe(_recipe(tmp_path, [_row(commit, files)]))
     b = R.build(items, [tmp_path / "clones"])[0]
     assert np.array_equal(b.image, still) and ".git" in b.where
+
+
+def test_clutter_textures_are_cropped_from_pinned_mirror_files(mirror, tmp_path, capsys):
+    # bench.train_eventnet textures: the training clutter comes from a pinned list, like the recipe
+    from bench.train_eventnet import INPUT, make_textures
+
+    root, commit, files, still, _ = mirror
+    listing = tmp_path / "textures.csv"
+    with open(listing, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["repo", "commit", "path", "licence"])
+        w.writerow(["lab/splashes", commit, "img/splash.png", "MIT"])
+        w.writerow(["lab/splashes", commit, "img/absent.png", "MIT"])
+    out = tmp_path / "tex.npz"
+    assert make_textures([root], out, listing, per_image=3) == 3
+    x = np.load(out)["x"]
+    assert x.shape == (3, INPUT, INPUT, 3) and x.dtype == np.uint8
+    # crops of the stored picture, enlarged: their mean lies near the picture's
+    assert abs(float(x.mean()) - float(still.mean())) < 25
+    assert "1 photographs not found" in capsys.readouterr().out
+    listing.write_text("repo,commit,path,licence\nlab/splashes," + commit + ",img/absent.png,MIT\n")
+    with pytest.raises(SystemExit, match="none of its photographs"):
+        make_textures([root], out, listing)
