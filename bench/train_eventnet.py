@@ -12,8 +12,8 @@ These commands, without ``--real``, are how the shipped weights were made (the
 shipped network was trained by the development script these steps were cut
 from, on the same data and schedule; this module's ``train`` draws its batches
 in a different order, so a retrain matches it in kind, not bit for bit).
-A variant that also saw the real tune half was measured and not shipped
-(docs/scorers.md, "EventNet").
+A variant that also saw the real tune half, and one trained with ``--textures``,
+were measured and not shipped (docs/scorers.md, "EventNet").
 
 ``data`` renders labelled images from the two *design* sources only -- the
 procedural renderer (40 %) and ``sim`` (60 %; 1 in 9 of its images a
