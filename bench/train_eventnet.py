@@ -38,8 +38,12 @@ after every epoch.
 
 ``textures`` crops two 160 px squares from each of 327 unrelated photographs
 (portraits, artwork, lab benches, astronomy pages: MIT-licensed, pinned by
-repository, commit and path in ``bench/eventnet_textures.csv``, none showing a
-fracture, impact or splash, none from the real recipe) read from git mirrors.
+repository, commit, path and SHA-256 in ``bench/eventnet_textures.csv``, none
+showing a fracture, impact or splash, none from the real recipe) read from git
+mirrors or plain copies, as the real recipe is (transparent pixels on white).
+The network measured with clutter in docs/scorers.md was trained on crops made
+before that rule, when transparent pixels kept whatever colour the file
+stored (17 of the 654 crops differ).
 With ``train --textures``, a share (``--clutter``, 0.35) of the training views
 get one of them blended into the scene around the event or laid over the
 event's own pixels, and a lighting ramp (:func:`_clutter`): photographic
@@ -170,32 +174,34 @@ TEXTURES = Path(__file__).with_name("eventnet_textures.csv")
 
 def make_textures(roots: list[Path], out: Path, recipe: Path = TEXTURES, per_image: int = 2) -> int:
     """Crop ``per_image`` random 160 px squares (at random scales) from each photograph of
-    ``recipe`` found in ``roots`` (git mirrors) and save them as ``out`` (``x``: uint8)."""
+    ``recipe`` found in ``roots`` (git mirrors or plain copies, SHA-256 checked, as the real
+    recipe's files: :func:`bench.realset.raw_bytes`) and save them as ``out`` (``x``: uint8)."""
     import csv
     import io
+    from types import SimpleNamespace
 
     import cv2
     from PIL import Image
 
     from bench.imageio import atomic_write_bytes
-    from bench.realset import _from_git, _git_dirs
+    from bench.realset import RAW_URL, _to_rgb, raw_bytes
 
     rng = np.random.default_rng(0)
     crops, missing = [], 0
     for row in csv.DictReader(recipe.open()):
-        data = next((b for r in roots for g in _git_dirs(r, row["repo"])
-                     if (b := _from_git(g, row["commit"], row["path"])) is not None), None)
+        data, _ = raw_bytes(SimpleNamespace(**row, url=RAW_URL.format(**row)), roots)
         if data is None:
             missing += 1
             continue
-        im = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-        h, w = im.shape[:2]
+        with Image.open(io.BytesIO(data)) as im:
+            rgb = _to_rgb(im)
+        h, w = rgb.shape[:2]
         for _ in range(per_image):
             side = int(min(h, w) * rng.uniform(0.3, 1.0))
             if side < 32:  # a small picture: take it whole
                 side = min(h, w)
             y0, x0 = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-            crops.append(cv2.resize(im[y0:y0 + side, x0:x0 + side], (INPUT, INPUT), interpolation=cv2.INTER_AREA))
+            crops.append(cv2.resize(rgb[y0:y0 + side, x0:x0 + side], (INPUT, INPUT), interpolation=cv2.INTER_AREA))
     if not crops:
         raise SystemExit(f"{recipe}: none of its photographs was found under {', '.join(map(str, roots))}")
     buf = io.BytesIO()
@@ -327,14 +333,12 @@ def _batch(arrays, idx, train: bool, gen, tex=None, clutter: float = 0.0):
     X, MS, MP, Y, D = arrays
     ms = torch.from_numpy(MS[idx]).float()[:, None] / 255
     mp = torch.from_numpy(MP[idx]).float()[:, None] / 255
+    xf = torch.from_numpy(X[idx]).float().permute(0, 3, 1, 2) / 255.0
     if train and tex is not None and clutter > 0:
-        xf = torch.from_numpy(X[idx]).float().permute(0, 3, 1, 2) / 255
         pick = torch.rand(len(idx), generator=gen) < clutter
         if pick.any():
             xf[pick] = _clutter(xf[pick], ms[pick], tex, gen)
-        x = _prep_float(xf)
-    else:
-        x = prep_batch(X[idx])
+    x = _prep_float(xf)
     y = torch.from_numpy(Y[idx].astype(np.int64))
     d = torch.from_numpy(D[idx]).float()
     if train:

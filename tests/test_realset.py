@@ -150,16 +150,17 @@ def test_clutter_textures_are_cropped_from_pinned_mirror_files(mirror, tmp_path,
     listing = tmp_path / "textures.csv"
     with open(listing, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["repo", "commit", "path", "licence"])
-        w.writerow(["lab/splashes", commit, "img/splash.png", "MIT"])
-        w.writerow(["lab/splashes", commit, "img/absent.png", "MIT"])
+        w.writerow(["repo", "commit", "path", "sha256", "licence"])
+        w.writerow(["lab/splashes", commit, "img/splash.png", hashlib.sha256(files["img/splash.png"]).hexdigest(), "MIT"])
+        w.writerow(["lab/splashes", commit, "img/absent.png", "0" * 64, "MIT"])
+        w.writerow(["lab/splashes", commit, "seq/drop.gif", "0" * 64, "MIT"])  # bytes that are not the pinned ones
     out = tmp_path / "tex.npz"
     assert make_textures([root], out, listing, per_image=3) == 3
     x = np.load(out)["x"]
     assert x.shape == (3, INPUT, INPUT, 3) and x.dtype == np.uint8
     # crops of the stored picture, enlarged: their mean lies near the picture's
     assert abs(float(x.mean()) - float(still.mean())) < 25
-    assert "1 photographs not found" in capsys.readouterr().out
-    listing.write_text("repo,commit,path,licence\nlab/splashes," + commit + ",img/absent.png,MIT\n")
+    assert "2 photographs not found" in capsys.readouterr().out
+    listing.write_text(f"repo,commit,path,sha256,licence\nlab/splashes,{commit},img/absent.png,{'0' * 64},MIT\n")
     with pytest.raises(SystemExit, match="none of its photographs"):
         make_textures([root], out, listing)
