@@ -44,7 +44,7 @@ from metrics import _features as F
 from metrics.weights import sha256_file
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
-HEADS_SHA256 = "9c35c7954cba88f55847d6193dacf9f6392ea909c292ed917bb43f8fa2ff2f35"
+HEADS_SHA256 = "03eee4258945bb6fbf91e821337b03339d6dee1af68620aff75a33a81937ee3e"
 """SHA-256 of the shipped heads file (checked at load)."""
 BACKBONE_PATH = Path(__file__).with_name("models") / "photo_backbone.onnx"
 BACKBONE_SHA256 = "c9eee5b8637c2a1c8d9f242558bf207fda5f3d5b4ac755ae8c7977f0eeb34833"
@@ -55,10 +55,10 @@ the file the shipped backbone is exported from (``python -m bench.train_photo ex
 INPUT = 224
 """Backbone input side (letterboxed, replicate border)."""
 HEADS = ("gate", "transitional", "symmetric")
-GATE_RANGE = (0.3, 0.9)
-"""The gate head's probability is mapped linearly from this range to [0, 1]: below 0.3 an
-image is judged as a render only (the project's test drawings reach 0.10-0.28), above
-0.9 by the photo heads only.  Chosen on design data (docs/scorers.md, "Photo heads")."""
+GATE_RANGE = (0.4, 0.9)
+"""The gate head's probability is mapped linearly from this range to [0, 1]: below 0.4 an
+image is judged as a render only, above 0.9 by the photo heads only.  Chosen on design
+data (docs/scorers.md, "Photo heads")."""
 
 
 class ModelMissing(RuntimeError):
