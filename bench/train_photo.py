@@ -27,8 +27,8 @@ are fitted by L-BFGS in float64 on standardised features (deterministic):
   enlarged from a low resolution (:func:`low_res`, 32-96 px, cubic), sharing
   its source's weight, so that a soft or enlarged image -- a 32 px model's
   sample, say -- is not taken for a photograph for want of sharp edges (with
-  the sharp renders alone, 49 % of the shipped mean-reward-tuned organism's
-  samples were);
+  the sharp renders alone, about half of the shipped mean-reward-tuned
+  organism's samples were);
 * ``transitional``: phase == transitional, on the photographs only; penalty 0.1;
 * ``symmetric``: symmetric == 1, on the photographs labelled 0 or 1; penalty 0.1.
 

@@ -32,7 +32,6 @@ the data and the settings; docs/scorers.md the evidence).
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,18 +69,16 @@ class PhotoView:
     """What the photo heads say about one image (probabilities in [0, 1])."""
 
     gate: float
-    """Probability that the image is a photograph rather than a render of the design kinds."""
+    """Weight of the photo heads' reading: the gate head's probability that the image is a
+    photograph rather than a render of the design kinds, mapped from :data:`GATE_RANGE`."""
     transitional: float
     """Probability of the transitional phase, by the head fitted on photographs."""
     symmetric: float
     """Probability of a symmetric event structure, by the head fitted on photographs."""
 
-    def mix(self, head: str, renderer_score: float) -> float:
-        """``gate * head + (1 - gate) * renderer_score``; the head alone when the other is NaN."""
-        h = float(getattr(self, head))
-        if not math.isfinite(renderer_score):
-            return h
-        return self.gate * h + (1.0 - self.gate) * float(renderer_score)
+    def mix(self, photo_score: float, renderer_score: float) -> float:
+        """``gate * photo_score + (1 - gate) * renderer_score``, clipped to [0, 1]."""
+        return F.clip01(self.gate * float(photo_score) + (1.0 - self.gate) * float(renderer_score))
 
 
 _MODELS: dict = {}
@@ -112,7 +109,7 @@ def load_heads(path: Path | None = None, sha256: str | None = None) -> dict[str,
         if key not in _MODELS:
             if not path.is_file():
                 raise ModelMissing(f"{path}: expected the photo heads shipped with realgap; not found "
-                                   "(reinstall realgap, or refit them with 'python -m bench.train_photo')")
+                                   "(reinstall realgap, or refit them with 'python -m bench.train_photo fit')")
             if sha256 and sha256_file(path) != sha256:
                 raise ModelMissing(f"{path}: expected SHA-256 {sha256}; the file differs")
             with np.load(path) as z:

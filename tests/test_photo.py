@@ -1,7 +1,5 @@
 """Photo heads: the ImageNet backbone, the photograph-or-render gate and the two heads (metrics/photo.py)."""
 
-import math
-
 import numpy as np
 import pytest
 
@@ -35,11 +33,12 @@ def test_sample_weights_shift_the_decision():
     assert abs(plain - 0.5) < 0.1 and heavy > 0.75 and heavy - plain > 0.2
 
 
-def test_mix_is_the_gated_average_and_falls_back_to_the_head():
+def test_mix_is_the_gated_average():
     v = photo.PhotoView(gate=0.25, transitional=0.8, symmetric=0.1)
-    assert v.mix("transitional", 0.4) == pytest.approx(0.25 * 0.8 + 0.75 * 0.4)
-    assert v.mix("symmetric", 1.0) == pytest.approx(0.25 * 0.1 + 0.75)
-    assert v.mix("transitional", math.nan) == 0.8
+    assert v.mix(v.transitional, 0.4) == pytest.approx(0.25 * 0.8 + 0.75 * 0.4)
+    assert v.mix(v.symmetric, 1.0) == pytest.approx(0.25 * 0.1 + 0.75)
+    assert photo.PhotoView(gate=0.0, transitional=0.8, symmetric=0.1).mix(0.8, 0.3) == pytest.approx(0.3)
+    assert photo.PhotoView(gate=1.0, transitional=0.8, symmetric=0.1).mix(0.8, 0.3) == pytest.approx(0.8)
 
 
 def test_shipped_heads_are_pinned_and_shaped():
