@@ -61,6 +61,15 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)
     imgs = _images(args.n, args.size)
     print(f"scorers at {args.size} px, {args.n} images, one process:")
+    from metrics import eventnet, photo
+
+    for name, fn in (("EventNet", lambda im: eventnet.view(im)), ("photo backbone", lambda im: photo.features_batch([im]))):
+        fn(imgs[0][0])
+        t = time.perf_counter()
+        for img, _ in imgs:
+            fn(img)
+        dt = time.perf_counter() - t
+        print(f"  {name:14s} {1000 * dt / args.n:6.1f} ms/image  (run once per image and shared by the scorers that use it)")
     for info in list_scorers():
         if info.derived:
             continue
