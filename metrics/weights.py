@@ -159,6 +159,26 @@ def sha256_file(path: Path | str, *, chunk: int = 1 << 20) -> str:
     return digest
 
 
+def check_shipped(path: Path, sha256: str, what: str, rebuild: str, error: type[Exception] = WeightsError) -> Path:
+    """``path``, after checking that a file realgap ships is there and, when ``sha256`` is
+    given, is that file; else ``error`` with one line naming the file: ``what`` was
+    expected, and how to ``rebuild`` it."""
+    if not path.is_file():
+        raise error(f"{path}: expected {what} shipped with realgap; not found (reinstall realgap, or {rebuild})")
+    if sha256 and sha256_file(path) != sha256:
+        raise error(f"{path}: expected SHA-256 {sha256}; the file differs")
+    return path
+
+
+def read_shipped_onnx(path: Path, sha256: str, what: str, rebuild: str, error: type[Exception] = WeightsError):
+    """A shipped ONNX network as an OpenCV DNN net (CPU backend), after :func:`check_shipped`."""
+    import cv2
+
+    net = cv2.dnn.readNetFromONNX(str(check_shipped(path, sha256, what, rebuild, error)))
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    return net
+
+
 # --------------------------------------------------------------------------- resolving
 
 def weights_root(weights_dir: Path | str | None = None) -> Path | None:

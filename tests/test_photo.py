@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bench.train_photo import fit_logistic, main as train_main
+from metrics import _features as F
 from metrics import photo
 from metrics.transitional import transitional
 
@@ -105,7 +106,7 @@ def test_shipped_backbone_is_the_packaged_imagenet_network(draw):
 
     module = backbone_module()
     ims = [draw.in_flight(np.random.default_rng(0)), draw.star(arms=5)]
-    x = np.stack([photo.letterbox(im) * 2.0 - 1.0 for im in ims]).transpose(0, 3, 1, 2).astype(np.float32)
+    x = np.stack([F.letterbox(im, photo.INPUT)[0] * 2.0 - 1.0 for im in ims]).transpose(0, 3, 1, 2).astype(np.float32)
     with torch.no_grad():
         ref = module(torch.from_numpy(x)).numpy()
     got = photo.features_batch(ims)
