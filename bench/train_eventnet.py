@@ -49,7 +49,7 @@ get one of them blended into the scene around the event or laid over the
 event's own pixels, and a lighting ramp (:func:`_clutter`): photographic
 texture the network must learn to ignore.
 
-``export`` writes the ONNX file that OpenCV's DNN module runs (torch and the
+``export`` writes the ONNX file that ONNX Runtime runs (torch and the
 ``onnx`` package, ``pip install -e '.[train]'``, are needed only here) and
 prints its SHA-256 for :data:`metrics.eventnet.MODEL_SHA256`.
 """

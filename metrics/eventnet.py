@@ -6,7 +6,7 @@ project's two design sources -- the procedural renderer and the ``sim``
 simulations (docs/labels.md) -- with domain randomisation (colour, polarity,
 grey, blur, noise, JPEG, brightness, crops at three scales).  It is never
 trained on the held-out ``studio`` source nor on real photographs.  It runs
-with OpenCV's DNN module: no torch import, deterministic on the CPU.
+with ONNX Runtime on the CPU: no torch import, deterministic.
 
 For one image it gives:
 
@@ -102,9 +102,7 @@ def _run(img: np.ndarray, box, direction) -> tuple[np.ndarray, np.ndarray]:
     net = load_net()
     x0, y0, x1, y1 = box
     x, (left, top, nw, nh) = F.letterbox(img[y0:y1, x0:x1], INPUT)
-    net.setInput(prep(x), "x")
-    net.setInput(np.asarray([direction], np.float32), "d")
-    seg, out = net.forward(["seg", "out"])
+    seg, out = net.run(["seg", "out"], x=prep(x), d=np.asarray([direction], np.float32))
     prob = 1.0 / (1.0 + np.exp(-seg[0].astype(np.float64)))
     l2, t2 = left // 2, top // 2
     w2, h2 = max(1, round(nw / 2)), max(1, round(nh / 2))

