@@ -32,6 +32,10 @@ are fitted by L-BFGS in float64 on standardised features (deterministic):
 * ``transitional``: phase == transitional, on the photographs only; penalty 0.1;
 * ``symmetric``: symmetric == 1, on the photographs labelled 0 or 1; penalty 0.1.
 
+Both label heads weigh each (transitional, symmetric) cell of the photographs
+equally (:func:`balanced_weights`), so that neither learns the other label where
+the two go together in the tune half.
+
 These settings were chosen on design data only: scene-grouped 5-fold cross
 validation over the three sets, the photographs grouped by event
 (docs/scorers.md, "Photo heads").  The file's SHA-256 is printed; put it in
@@ -142,6 +146,18 @@ def low_res(image: np.ndarray, side: int) -> np.ndarray:
 LOW_RES_SIDES = (32, 48, 64, 96)
 
 
+def balanced_weights(*labels: list) -> np.ndarray:
+    """One weight per row such that every cell of the given labels' cross table weighs the
+    same in total (1 / the cell's count): a head fitted with them cannot score one label by
+    the other when the two go together in the data (crowns in flight are mostly symmetric,
+    pieces at rest mostly irregular), which is what the shortcut AUROCs measure."""
+    cells = list(zip(*labels))
+    counts: dict = {}
+    for c in cells:
+        counts[c] = counts.get(c, 0) + 1
+    return np.array([1.0 / counts[c] for c in cells])
+
+
 def fit_heads(real_x: np.ndarray, phases: list[str], symmetric: list, renders: dict[str, np.ndarray]) -> dict:
     """The three heads (see the module docstring) from photograph features and labels and render features
     (``renders[source]``: the sharp renders' features stacked over their low-resolution copies')."""
@@ -149,9 +165,13 @@ def fit_heads(real_x: np.ndarray, phases: list[str], symmetric: list, renders: d
     ys = [np.ones(len(real_x))] + [np.zeros(len(renders[k])) for k in ("sim", "procedural")]
     ws = [np.full(len(x), GATE_WEIGHTS[k] / max(1, len(x))) for x, k in zip(xs, ("real", "sim", "procedural"))]
     heads = {"gate": fit_logistic(np.concatenate(xs), np.concatenate(ys), PENALTY, np.concatenate(ws))}
-    heads["transitional"] = fit_logistic(real_x, np.array([p == "transitional" for p in phases], float), PENALTY)
+    moving = [p == "transitional" for p in phases]
+    heads["transitional"] = fit_logistic(real_x, np.array(moving, float), PENALTY,
+                                         balanced_weights(moving, [str(s) for s in symmetric]))
     known = np.array([s is not None for s in symmetric])
-    heads["symmetric"] = fit_logistic(real_x[known], np.array([bool(s) for s in symmetric if s is not None], float), PENALTY)
+    sym = [bool(s) for s in symmetric if s is not None]
+    heads["symmetric"] = fit_logistic(real_x[known], np.array(sym, float), PENALTY,
+                                      balanced_weights([m for m, k in zip(moving, known) if k], sym))
     return heads
 
 

@@ -35,6 +35,29 @@ def test_sample_weights_shift_the_decision():
     assert abs(plain - 0.5) < 0.1 and heavy > 0.75 and heavy - plain > 0.2
 
 
+def test_balanced_weights_keep_a_head_from_learning_the_other_label():
+    from bench.train_photo import balanced_weights
+
+    # symmetric goes with transitional 80 % of the time; feature 0 shows the phase
+    # exactly, feature 1 the symmetry with noise (as a crown is both in flight and round)
+    rng = np.random.default_rng(2)
+    moving = rng.random(600) < 0.5
+    sym = np.where(rng.random(600) < 0.8, moving, ~moving)
+    x = np.c_[moving + 0.1 * rng.normal(size=600), sym + 1.0 * rng.normal(size=600)]
+    w = balanced_weights(list(moving), list(sym))
+    # every cell of the cross table weighs the same in total
+    totals = [w[(moving == a) & (sym == b)].sum() for a in (False, True) for b in (False, True)]
+    assert np.allclose(totals, 1.0)
+    plain = fit_logistic(x, sym.astype(float), 1e-3)
+    fair = fit_logistic(x, sym.astype(float), 1e-3, w)
+    # unweighted, the phase feature carries most of the symmetric head; balanced, almost none
+    assert abs(plain[2][0]) > abs(plain[2][1]) and abs(fair[2][0]) < 0.2 * abs(fair[2][1])
+    # so the balanced head no longer tells moving from still among equally symmetric images
+    p_fair = photo.head_probability(x, fair)
+    for b in (False, True):
+        assert abs(p_fair[(sym == b) & moving].mean() - p_fair[(sym == b) & ~moving].mean()) < 0.05
+
+
 def test_mix_is_the_gated_average():
     v = photo.PhotoView(gate=0.25, transitional=0.8, symmetric=0.1)
     assert v.mix(v.transitional, 0.4) == pytest.approx(0.25 * 0.8 + 0.75 * 0.4)
