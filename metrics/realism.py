@@ -22,7 +22,7 @@ def requested_phase(scene) -> str | None:
     return phase if phase in PHASE_COLUMN else None
 
 
-@register("realism", version=2, text_columns=("realism_note",), derived=True)
+@register("realism", version=3, text_columns=("realism_note",), derived=True)
 def realism(scores: Mapping[str, float], scene=None) -> dict:
     """Realism index = mean(phase, plausibility, 1 - symmetry_perfect).
 

@@ -113,7 +113,7 @@ def _scores(smap: np.ndarray, cx: float, cy: float, radius: float):
 
 @register(
     "symmetry",
-    version=2,
+    version=3,
     columns=COLUMNS,
     text_columns=("symmetry_note",),
 )

@@ -23,7 +23,7 @@ the caution of docs/scorers.md); a flat or smeared image more than 6 px."""
 
 @register(
     "transitional",
-    version=5,
+    version=6,
     columns=COLUMNS,
     text_columns=("transitional_note",),
 )
