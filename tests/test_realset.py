@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import shutil
@@ -164,3 +165,26 @@ def test_clutter_textures_are_cropped_from_pinned_mirror_files(mirror, tmp_path,
     listing.write_text(f"repo,commit,path,sha256,licence\nlab/splashes,{commit},img/absent.png,{'0' * 64},MIT\n")
     with pytest.raises(SystemExit, match="none of its photographs"):
         make_textures([root], out, listing)
+
+
+def _report_digest(items) -> str:
+    rows = sorted((i.id, i.family, i.phase, str(i.symmetric), i.scene, i.repo, i.commit, i.path, str(i.frame),
+                   str(i.crop), i.sha256) for i in items if i.split == "report")
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def test_the_shipped_recipe_keeps_its_report_half_frozen_and_no_image_twice():
+    # rows added later join a half without moving the others (validate/real/README.md): the 129 report
+    # images, their labels and pins are the ones every quoted number was measured on
+    items = R.load_recipe(R.DEFAULT_RECIPE)
+    assert sum(i.split == "report" for i in items) == 129
+    assert _report_digest(items) == "5b6064191e23b12665f2cf6cd457a888573540021dc48e37dfe3e50578d7768d"
+    views = [(i.sha256, i.frame, i.crop) for i in items]
+    assert len(set(views)) == len(views)
+    # a changed label, or a tune row moved to the report half, changes the digest
+    k = next(n for n, i in enumerate(items) if i.split == "report")
+    relabelled = items[:k] + [dataclasses.replace(items[k], phase="end" if items[k].phase != "end" else "pre")] + items[k + 1:]
+    assert _report_digest(relabelled) != _report_digest(items)
+    k = next(n for n, i in enumerate(items) if i.split == "tune")
+    moved = items[:k] + [dataclasses.replace(items[k], split="report")] + items[k + 1:]
+    assert _report_digest(moved) != _report_digest(items)
