@@ -42,7 +42,7 @@ from metrics import _features as F
 from metrics.weights import check_shipped, read_shipped_onnx
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
-HEADS_SHA256 = "c91c15bdca4e157135ee5d59d5de466035b45536a0e1f605a2c736427710ba7d"
+HEADS_SHA256 = "2ca4e04967c544d5ab43da28e897e9af13d1d15ca452e1e095e3ac09e7a97ae6"
 """SHA-256 of the shipped heads file (checked at load)."""
 BACKBONE_PATH = Path(__file__).with_name("models") / "photo_backbone.onnx"
 BACKBONE_SHA256 = "c9eee5b8637c2a1c8d9f242558bf207fda5f3d5b4ac755ae8c7977f0eeb34833"
