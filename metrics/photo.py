@@ -111,8 +111,10 @@ def features_batch(images: list[np.ndarray]) -> np.ndarray:
     """N x 2560 backbone features (mean and max over the last 7 x 7 map) of float32 RGB images in [0, 1]."""
     net = load_backbone()
     x = np.stack([F.letterbox(F.check_image(im), INPUT)[0] * 2.0 - 1.0 for im in images]).transpose(0, 3, 1, 2)
-    # the shipped graph has batch size 1: one run per image
-    return np.stack([np.asarray(net.run(["f"], x=xi[None])[0], np.float64).ravel() for xi in x]) if len(x) else np.zeros((0, 2560))
+    out = np.zeros((len(x), 2 * 1280))
+    for k, xi in enumerate(x):  # the shipped graph has batch size 1: one run per image
+        out[k] = np.asarray(net.run(["f"], x=xi[None])[0], np.float64).ravel()
+    return out
 
 
 def features(image: np.ndarray) -> np.ndarray:
