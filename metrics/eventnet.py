@@ -29,7 +29,6 @@ Training and export: ``python -m bench.train_eventnet`` (see its docstring).
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,17 +73,10 @@ class EventView:
     """The structure map of the first (whole-frame) pass."""
 
 
-_NET = {}
-_LOCK = threading.Lock()
-
-
 def load_net():
     """The network (one per process), after checking the model file's SHA-256."""
-    with _LOCK:
-        if "net" not in _NET:
-            _NET["net"] = read_shipped_onnx(MODEL_PATH, MODEL_SHA256, "the EventNet model",
-                                            "retrain it with 'python -m bench.train_eventnet'", ModelMissing)
-        return _NET["net"]
+    return read_shipped_onnx(MODEL_PATH, MODEL_SHA256, "the EventNet model",
+                             "retrain it with 'python -m bench.train_eventnet'", ModelMissing)
 
 
 def prep(square: np.ndarray) -> np.ndarray:

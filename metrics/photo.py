@@ -86,11 +86,8 @@ _LOCK = threading.Lock()
 
 def load_backbone():
     """The backbone as an ONNX Runtime network (one per process), after the SHA-256 check."""
-    with _LOCK:
-        if "backbone" not in _MODELS:
-            _MODELS["backbone"] = read_shipped_onnx(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
-                                                    "export it with 'python -m bench.train_photo export'", ModelMissing)
-        return _MODELS["backbone"]
+    return read_shipped_onnx(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
+                             "export it with 'python -m bench.train_photo export'", ModelMissing)
 
 
 def load_heads(path: Path | None = None, sha256: str | None = None) -> dict[str, tuple[np.ndarray, ...]]:

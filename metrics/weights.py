@@ -192,9 +192,17 @@ class OnnxNet:
         return self.session.run(outputs, feed)
 
 
+_ONNX: dict[tuple[str, str], OnnxNet] = {}
+_ONNX_LOCK = threading.Lock()
+
+
 def read_shipped_onnx(path: Path, sha256: str, what: str, rebuild: str, error: type[Exception] = WeightsError) -> OnnxNet:
-    """A shipped ONNX network, after :func:`check_shipped`."""
-    return OnnxNet(check_shipped(path, sha256, what, rebuild, error))
+    """A shipped ONNX network, after :func:`check_shipped`; loaded once per process and file."""
+    key = (str(path), sha256)
+    with _ONNX_LOCK:
+        if key not in _ONNX:
+            _ONNX[key] = OnnxNet(check_shipped(path, sha256, what, rebuild, error))
+        return _ONNX[key]
 
 
 # --------------------------------------------------------------------------- resolving

@@ -155,7 +155,6 @@ def test_export_writes_an_onnx_file_onnxruntime_runs(tmp_path):
 
 def test_a_missing_backbone_is_one_line_naming_the_file(tmp_path, monkeypatch):
     monkeypatch.setattr(photo, "BACKBONE_PATH", tmp_path / "nope.onnx")
-    monkeypatch.setattr(photo, "_MODELS", {})
     with pytest.raises(photo.ModelMissing) as e:
         photo.load_backbone()
     assert "nope.onnx" in str(e.value) and "\n" not in str(e.value)
