@@ -168,7 +168,7 @@ def symmetry(image: np.ndarray, scene=None) -> dict:
     (by the photo gate) mostly a logistic head on ImageNet features fitted
     on the real tune photographs labelled symmetric or not, raised to
     ``symmetry_perfect`` when the image is an exact mirror copy (real report
-    half: 0.74 against 0.57 for the mirror measure alone; docs/scorers.md).
+    half: 0.77 against 0.57 for the mirror measure alone; docs/scorers.md).
     The mirror measure: the image is resampled to a long side of 128 px; the structure
     map is the distance of the luma from its 9 px median above a background
     floor (``max(0.1 p99.5, min(4 median, p95))``): cracks, fragments,

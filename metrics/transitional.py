@@ -66,7 +66,7 @@ def transitional(image: np.ndarray, scene=None) -> dict:
     Method.  Two readings are mixed by how photographic the image looks
     (:mod:`metrics.photo`): EventNet's, trained on renders, and a head on
     ImageNet features fitted on the real tune photographs (real report
-    half: 0.75 against 0.42 for EventNet alone; docs/scorers.md).  EventNet
+    half: 0.81 against 0.42 for EventNet alone; docs/scorers.md).  EventNet
     finds the event (a first pass over the whole frame), looks again at the event's own box when the event is small, and gives
     the probabilities of the three phases.  It was trained on the two design
     sources only (the procedural renderer and the ``sim`` simulations, with
