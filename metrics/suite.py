@@ -77,7 +77,7 @@ def score_image(image: np.ndarray, scene=None, *, scorers: Mapping[str, Callable
         raise ValueError(f"expected a float32 H x W x 3 image in [0, 1]; got {image.dtype} {image.shape}")
     scorers = dict(scorers or {})
     row: dict[str, Any] = {}
-    with held_inputs():  # the scorers share one digest and one check of the image
+    with held_inputs(image):  # the scorers share what they work out about the image
         for info in list_scorers():
             _score_one(info, scorers.get(info.name, info.fn), image, scene, row)
     return row

@@ -52,6 +52,51 @@ def test_held_inputs_digest_once_and_only_inside_the_block(draw):
     assert len(calls) == 3, calls  # img once, its copy once, then once after the block
 
 
+def test_held_input_is_not_hashed_and_its_token_is_never_reused(draw):
+    # score_image's input is known by a fresh token inside its block (no SHA-1 of a
+    # 512 px image per score); the token cannot answer for another array or block
+    img = draw.in_flight(np.random.default_rng(5))
+    calls = []
+    real = F._digest
+    try:
+        F._digest = lambda a: calls.append(a.shape) or real(a)
+        with F.held_inputs(img):
+            k_in = F._content_key(img)
+            assert F._content_key(img) == k_in
+            assert F._content_key(img.copy()) == (real(img), ())  # an equal copy is hashed as before
+        assert calls == [img.shape]
+        with F.held_inputs(img):
+            k_again = F._content_key(img)
+        assert k_again != k_in and k_in[0] != real(img)
+    finally:
+        F._digest = real
+
+
+def test_score_image_does_not_hash_its_input_and_gives_the_same_scores(draw):
+    from metrics.suite import list_scorers, score_image
+
+    img = draw.in_flight(np.random.default_rng(6))
+    hashed = []
+    real = F._digest
+
+    def counting(a):
+        hashed.append(a.shape)
+        return real(a)
+
+    try:
+        F._digest = counting
+        row = score_image(img)
+    finally:
+        F._digest = real
+    assert img.shape not in hashed and hashed  # derived arrays (the 256 px analysis copy) still are
+    F._LAST.clear()
+    alone = {}
+    for info in list_scorers():
+        if not info.derived:
+            alone.update(info.fn(img, None))
+    assert all(row[k] == v or (row[k] != row[k] and v != v) for k, v in alone.items() if not isinstance(v, str))
+
+
 def test_score_image_is_the_same_as_the_scorers_one_by_one(draw):
     from metrics.suite import score_image
 
