@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from metrics import _features as F
-from metrics.weights import read_shipped_onnx
+from metrics.weights import read_shipped
 
 MODEL_PATH = Path(__file__).with_name("models") / "eventnet.onnx"
 MODEL_SHA256 = "0b4d60488d6afec3ba68c79da7189f9a584788f2bc811a319c681b7cd9cf536b"
@@ -75,7 +75,7 @@ class EventView:
 
 def load_net():
     """The network (one per process), after checking the model file's SHA-256."""
-    return read_shipped_onnx(MODEL_PATH, MODEL_SHA256, "the EventNet model",
+    return read_shipped(MODEL_PATH, MODEL_SHA256, "the EventNet model",
                              "retrain it with 'python -m bench.train_eventnet'", ModelMissing)
 
 

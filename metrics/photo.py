@@ -32,14 +32,13 @@ the data and the settings; docs/scorers.md the evidence).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from metrics import _features as F
-from metrics.weights import check_shipped, read_shipped_onnx
+from metrics.weights import read_shipped
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
 HEADS_SHA256 = "2ca4e04967c544d5ab43da28e897e9af13d1d15ca452e1e095e3ac09e7a97ae6"
@@ -80,28 +79,21 @@ class PhotoView:
         return F.clip01(self.gate * float(photo_score) + (1.0 - self.gate) * float(renderer_score))
 
 
-_MODELS: dict = {}
-_LOCK = threading.Lock()
-
-
 def load_backbone():
     """The backbone as an ONNX Runtime network (one per process), after the SHA-256 check."""
-    return read_shipped_onnx(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
-                             "export it with 'python -m bench.train_photo export'", ModelMissing)
+    return read_shipped(BACKBONE_PATH, BACKBONE_SHA256, "the EfficientNet-Lite0 backbone",
+                        "export it with 'python -m bench.train_photo export'", ModelMissing)
+
+
+def _read_heads(path: Path) -> dict[str, tuple[np.ndarray, ...]]:
+    with np.load(path) as z:
+        return {h: tuple(z[f"{h}_{p}"].astype(np.float64) for p in ("mean", "std", "w", "b")) for h in HEADS}
 
 
 def load_heads(path: Path | None = None, sha256: str | None = None) -> dict[str, tuple[np.ndarray, ...]]:
-    """{head: (mean, std, weights, bias)} from the heads file, after the SHA-256 check."""
-    path = HEADS_PATH if path is None else path
-    sha256 = HEADS_SHA256 if sha256 is None else sha256
-    with _LOCK:
-        key = ("heads", str(path), sha256)
-        if key not in _MODELS:
-            check_shipped(path, sha256, "the photo heads", "refit them with 'python -m bench.train_photo fit'", ModelMissing)
-            with np.load(path) as z:
-                _MODELS[key] = {h: tuple(z[f"{h}_{p}"].astype(np.float64) for p in ("mean", "std", "w", "b"))
-                                for h in HEADS}
-        return _MODELS[key]
+    """{head: (mean, std, weights, bias)} from the heads file (one read per process), after the SHA-256 check."""
+    return read_shipped(HEADS_PATH if path is None else path, HEADS_SHA256 if sha256 is None else sha256,
+                        "the photo heads", "refit them with 'python -m bench.train_photo fit'", ModelMissing, _read_heads)
 
 
 def features_batch(images: list[np.ndarray]) -> np.ndarray:

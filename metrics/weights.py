@@ -192,17 +192,20 @@ class OnnxNet:
         return self.session.run(outputs, feed)
 
 
-_ONNX: dict[tuple[str, str], OnnxNet] = {}
-_ONNX_LOCK = threading.Lock()
+_SHIPPED: dict[tuple, Any] = {}
+_SHIPPED_LOCK = threading.Lock()
 
 
-def read_shipped_onnx(path: Path, sha256: str, what: str, rebuild: str, error: type[Exception] = WeightsError) -> OnnxNet:
-    """A shipped ONNX network, after :func:`check_shipped`; loaded once per process and file."""
-    key = (str(path), sha256)
-    with _ONNX_LOCK:
-        if key not in _ONNX:
-            _ONNX[key] = OnnxNet(check_shipped(path, sha256, what, rebuild, error))
-        return _ONNX[key]
+def read_shipped(path: Path, sha256: str, what: str, rebuild: str, error: type[Exception] = WeightsError,
+                 load=None) -> Any:
+    """``load(path)`` of a file realgap ships (an :class:`OnnxNet` by default), after
+    :func:`check_shipped`; loaded once per process, file, SHA-256 and loader."""
+    load = OnnxNet if load is None else load
+    key = (str(path), sha256, load)
+    with _SHIPPED_LOCK:
+        if key not in _SHIPPED:
+            _SHIPPED[key] = load(check_shipped(path, sha256, what, rebuild, error))
+        return _SHIPPED[key]
 
 
 # --------------------------------------------------------------------------- resolving
