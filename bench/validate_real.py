@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.validate import NUISANCE, _r, auroc_ci, fmt_auroc, nuisance_features
+from bench.validate import NUISANCE, _r, auroc_ci, auroc_within_ci, fmt_auroc, nuisance_features
 
 SCORES = ("symmetry", "transitional", "plausibility", "aesthetic", "realism")
 TARGETS_REAL = {
@@ -134,6 +134,16 @@ def analyse_half(rows: list[dict], renders: dict[str, list[dict]]) -> dict[str, 
         "symmetry vs transitional": auroc_ci([r["symmetry"] for r in rows], [r["phase"] == "transitional" for r in rows]),
         "transitional vs symmetric": auroc_ci([r["transitional"] for r in rows], [r["symmetric"] for r in rows]),
     }
+    # the photographs' labels go together (crowns in flight are mostly symmetric): how far they do, and
+    # the shortcuts counted within each level of the scorer's own label, which that association cannot explain
+    out["label_association"] = auroc_ci([None if r["symmetric"] is None else float(r["symmetric"]) for r in rows],
+                                        [r["phase"] == "transitional" for r in rows])
+    out["shortcuts_within"] = {
+        "symmetry vs transitional, within symmetric label": auroc_within_ci(
+            [r["symmetry"] for r in rows], [r["phase"] == "transitional" for r in rows], [r["symmetric"] for r in rows]),
+        "transitional vs symmetric, within phase": auroc_within_ci(
+            [r["transitional"] for r in rows], [r["symmetric"] for r in rows], [r["phase"] for r in rows]),
+    }
     out["nuisance"] = {f: {"symmetric": auroc_ci([r[f] for r in rows], [r["symmetric"] for r in rows]),
                            "transitional": auroc_ci([r[f] for r in rows], [r["phase"] == "transitional" for r in rows])}
                        for f in NUISANCE}
@@ -235,7 +245,10 @@ def real_markdown(res: dict) -> list[str]:
             lines.append(f"| {scorer} | {d['label']} | {_fmt(d['overall'])} | " + " | ".join(_fmt(d.get(f)) for f in fams) + " |")
         t = h["auroc"]["transitional"]
         lines += ["", f"transitional vs pre only: {_fmt(t['vs pre'])}; vs end only: {_fmt(t['vs end'])}.",
-                  "Shortcuts: " + "; ".join(f"{k} {_fmt(v)}" for k, v in h["shortcuts"].items()) + ".", "",
+                  "Shortcuts: " + "; ".join(f"{k} {_fmt(v)}" for k, v in h["shortcuts"].items()) + ".",
+                  "The labels themselves go together: the symmetric label, as a score, against the transitional label "
+                  f"{_fmt(h['label_association'])}. Counted only between images of the same own label, the shortcuts are: "
+                  + "; ".join(f"{k} {_fmt(v)}" for k, v in h["shortcuts_within"].items()) + ".", "",
                   "| phase | n | " + " | ".join(SCORES) + " |", "|---|---|" + "---|" * len(SCORES)]
         for ph, d in h["by_phase"].items():
             lines.append(f"| {ph} | {d['n']} | " + " | ".join("n/a" if d[k] is None else f"{d[k]:.3f}" for k in SCORES) + " |")

@@ -23,6 +23,25 @@ def test_auroc_known_values():
     assert ci["ci_low"] < ci["auroc"] < ci["ci_high"] and 0.7 < ci["auroc"] < 0.82  # Phi(1/sqrt 2) = 0.76
 
 
+def test_shortcut_within_strata_separates_label_association_from_a_real_shortcut():
+    # labels that go together: stratum A (symmetric) is 80 % transitional, stratum B 20 %
+    rng = np.random.default_rng(1)
+    strata = np.array(["A"] * 500 + ["B"] * 500, dtype=object)
+    trans = np.r_[rng.random(500) < 0.8, rng.random(500) < 0.2]
+    # a perfect reader of the stratum alone: marginally it "tracks" transitional, within strata it does not
+    by_stratum = (strata == "A").astype(float) + 0.01 * rng.random(1000)
+    assert V.auroc(by_stratum, trans) > 0.75
+    assert abs(V.auroc_within(by_stratum, trans, list(strata)) - 0.5) < 0.06
+    # a score that reads transitional itself is caught within the strata as well
+    reads = trans + 0.5 * rng.random(1000)
+    assert V.auroc_within(reads, trans, list(strata)) == 1.0
+    ci = V.auroc_within_ci(list(by_stratum), list(trans), list(strata), n_boot=200)
+    assert ci["ci_low"] < 0.5 < ci["ci_high"] and ci["n"] == 1000
+    # None strata are dropped; a stratum with one class only adds no pair
+    assert V.auroc_within([0.1, 0.9, 0.3, 0.2], [0, 1, 1, 0], ["x", "x", None, "y"]) == 1.0
+    assert np.isnan(V.auroc_within([0.1, 0.9], [0, 1], ["x", "y"]))
+
+
 def test_design_is_full_factorial_and_nuisance_is_balanced():
     items = V.design(96)
     cells = Counter((it.family, it.labels["symmetric"], it.labels["transitional"], it.labels["plausible"]) for it in items)
