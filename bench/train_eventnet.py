@@ -17,7 +17,9 @@ were measured and not shipped (docs/scorers.md, "EventNet").
 
 ``data`` renders labelled images from the two *design* sources only -- the
 procedural renderer (40 %) and ``sim`` (60 %; 1 in 9 of its images a
-``pre`` state) -- never from the held-out ``studio`` source (docs/labels.md).
+``pre`` state) -- never from the held-out ``studio`` source (docs/labels.md). ``--mix`` sets other shares
+(``--mix sim=0.45,procedural=0.3,sidecam=0.25``); it names design sources only and refuses the
+held-out one; the default reproduces the shipped network's renders.
 With ``--real validate/real/recipe.csv --real-root DIR`` it also keeps the
 photographs of the recipe's *tune* half (``real_tune.npz``: the whole frame
 and its phase label, no masks); the report half is never read.  Each render is degraded with validate's
@@ -99,20 +101,56 @@ def _event_box(mask, h, w, rng, margin):
     return box if box[2] - box[0] >= 32 and box[3] - box[1] >= 32 else None
 
 
-def render_sample(i: int) -> list[tuple]:
-    """Views of training render ``i``: (image 160 px, structure 80 px, pieces 80 px, labels, direction)."""
+MIX = (("sim", 0.6), ("procedural", 0.4))
+"""The design sources and their shares of the training renders (the shipped network's)."""
+
+
+def parse_mix(text: str) -> tuple[tuple[str, float], ...]:
+    """``"sim=0.6,procedural=0.4"`` -> ((name, share), ...): design sources only, shares summing to 1."""
+    from bench.sources import SOURCES
+
+    mix = []
+    for part in text.split(","):
+        name, _, share = part.partition("=")
+        name = name.strip()
+        if SOURCES.get(name) is None or SOURCES[name].role == "held-out":
+            raise ValueError(f"--mix: expected design sources ({', '.join(k for k, v in SOURCES.items() if v.role != 'held-out')}); "
+                             f"got {name!r}")
+        try:
+            mix.append((name, float(share)))
+        except ValueError:
+            raise ValueError(f"--mix: expected NAME=SHARE, e.g. sim=0.6; got {part!r}") from None
+    if abs(sum(v for _, v in mix) - 1) > 1e-6 or any(v <= 0 for _, v in mix):
+        raise ValueError(f"--mix: expected positive shares summing to 1; got {text!r}")
+    return tuple(mix)
+
+
+def _pick(u: float, mix) -> str:
+    acc = 0.0
+    for name, share in mix:
+        acc += share
+        if u < acc:
+            return name
+    return mix[-1][0]
+
+
+def render_sample(i: int, mix=MIX) -> list[tuple]:
+    """Views of training render ``i``: (image 160 px, structure 80 px, pieces 80 px, labels, direction).
+
+    ``mix`` gives the design sources' shares; one in nine renders of a source that draws
+    ``pre`` states is one."""
     import cv2
 
     cv2.setNumThreads(1)
-    from bench.sources import get_source
+    from bench.sources import SOURCES, get_source
     from bench.spec import bundled_scenes
     from bench.validate import Item, degrade
 
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(f"train3-{i}".encode()).digest()[:8], "little"))
     scenes = bundled_scenes()
-    source = "sim" if rng.random() < 0.6 else "procedural"
+    source = _pick(rng.random(), mix)
     sc = scenes[rng.integers(len(scenes))]
-    if source == "sim" and rng.random() < 1 / 9:
+    if "pre" in SOURCES[source].phases and rng.random() < 1 / 9:
         labels = {"symmetric": None, "phase": "pre", "plausible": None}
     else:
         labels = {"symmetric": bool(rng.random() < 0.5), "phase": "transitional" if rng.random() < 0.5 else "end",
@@ -222,8 +260,9 @@ def _save_views(path: Path, res: list[tuple]) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def make_data(out: Path, renders: int, workers: int = 2) -> None:
+def make_data(out: Path, renders: int, workers: int = 2, mix=MIX) -> None:
     from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
 
     from tqdm import tqdm
 
@@ -233,7 +272,8 @@ def make_data(out: Path, renders: int, workers: int = 2) -> None:
         if path.exists():
             continue
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            res = [v for r in pool.map(render_sample, range(k * CHUNK, min(renders, (k + 1) * CHUNK)), chunksize=16) for v in r]
+            res = [v for r in pool.map(partial(render_sample, mix=mix), range(k * CHUNK, min(renders, (k + 1) * CHUNK)),
+                                       chunksize=16) for v in r]
         _save_views(path, res)
 
 
@@ -468,6 +508,8 @@ def main(argv=None) -> int:
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--renders", type=int, default=10_000)
     q.add_argument("--workers", type=int, default=2)
+    q.add_argument("--mix", default=",".join(f"{k}={v}" for k, v in MIX), metavar="NAME=SHARE,...",
+                   help="design sources and their shares of the renders (default: %(default)s)")
     q.add_argument("--real", type=Path, default=None, metavar="RECIPE",
                    help="also write real_tune.npz from the recipe's tune half (never the report half)")
     q.add_argument("--real-root", type=Path, action="append", default=[], metavar="DIR")
@@ -489,7 +531,11 @@ def main(argv=None) -> int:
     q.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "metrics" / "models" / "eventnet.onnx")
     a = p.parse_args(argv)
     if a.cmd == "data":
-        make_data(a.out, a.renders, a.workers)
+        try:
+            mix = parse_mix(a.mix)
+        except ValueError as e:
+            p.error(str(e))
+        make_data(a.out, a.renders, a.workers, mix)
         if a.real is not None:
             views = real_tune_views(a.real, a.real_root, a.real_cache)
             _save_views(a.out / "real_tune.npz", views)

@@ -55,6 +55,20 @@ def test_exported_network_runs_the_same_in_onnxruntime_as_in_torch(tmp_path):
     assert np.abs(seg2 - seg.numpy()).max() < 1e-3 and np.abs(out2 - out.numpy()).max() < 1e-3
 
 
+def test_training_mix_names_design_sources_only_and_picks_by_share():
+    from bench.train_eventnet import MIX, _pick, parse_mix
+
+    assert parse_mix("sim=0.6,procedural=0.4") == MIX
+    for bad, word in (("studio=1", "design sources"), ("sim=0.5", "summing to 1"), ("sim=x", "NAME=SHARE"),
+                      ("sim=1.5,procedural=-0.5", "positive")):
+        with pytest.raises(ValueError, match=word):
+            parse_mix(bad)
+    # the default mix draws sim below 0.6 and procedural above: the shipped network's training renders
+    assert _pick(0.59, MIX) == "sim" and _pick(0.61, MIX) == "procedural" and _pick(0.999999, MIX) == "procedural"
+    picks = [_pick(u, parse_mix("sim=0.5,procedural=0.25,sim=0.25")) for u in np.linspace(0, 0.999, 1000)]
+    assert picks.count("sim") == 750
+
+
 def _small_event(size=(360, 480)):
     """A small radial crack star with shards, low in a large plain frame."""
     import cv2
