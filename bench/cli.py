@@ -302,13 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_scenes, _parser=p)
 
     p = sub.add_parser("validate", help="check the scorers against labelled renders of several sources and real photographs",
-                       description="For each labelled source (procedural: the own renderer; sim: the design source; "
-                       "studio: held out) render a full-factorial validation set (symmetric x transitional x plausible, "
+                       description="For each labelled source (procedural: the own renderer; sim, sidecam: design "
+                       "sources; studio: held out) render a full-factorial validation set (symmetric x transitional x plausible, "
                        "pre-states, balanced nuisance) and report AUROCs with CIs, shortcut AUROCs, invariance and "
                        "sensitivity; with --real, also the real-photograph recipe (tune and report halves) and the "
                        "realism index against procedural renders. Exits 1 when a target is missed.")
     p.add_argument("--source", default=None, metavar="NAMES",
-                   help="comma-separated sources to render (default: all: procedural, sim, studio)")
+                   help="comma-separated sources to render (default: all: procedural, sim, sidecam, studio)")
     p.add_argument("--real", type=Path, default=None, metavar="RECIPE",
                    help="real-photograph recipe CSV (default: validate/real/recipe.csv; skipped, and said so, when "
                    "none of its files can be had)")

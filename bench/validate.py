@@ -1,8 +1,8 @@
 """``realgap validate``: evidence that each scorer measures what it claims.
 
 For each labelled *source* (docs/labels.md: ``procedural``, the renderer the
-scorers were first designed on; ``sim``, the design source; ``studio``, held
-out) it renders a validation set in a full factorial design over three
+scorers were first designed on; ``sim`` and ``sidecam``, design sources;
+``studio``, held out) it renders a validation set in a full factorial design over three
 independent labels (symmetric, transitional, plausible), every combination
 equally often within each family, plus ``pre``-state images where the source
 draws them, with nuisance factors (image size and aspect, brightness, noise,

@@ -30,6 +30,8 @@ SOURCES: dict[str, SourceInfo] = {
                              "the embedded renderer the scorers were first designed on", ("transitional", "end")),
     "sim": SourceInfo("sim", "bench.sources.sim", "design",
                       "simulation-based scenes: Voronoi fracture, ballistic ejecta, particle splash, composited"),
+    "sidecam": SourceInfo("sidecam", "bench.sources.sidecam", "design",
+                          "side-view high-speed lab camera: events on a bench, backlit or lit, seen edge-on"),
     "studio": SourceInfo("studio", "bench.sources.studio", "held-out",
                          "an independent pseudo-3D renderer; measured only, never tuned on"),
 }
