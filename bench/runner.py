@@ -45,7 +45,12 @@ class Scoring:
     def identity(self) -> dict[str, Any]:
         from metrics.suite import list_scorers
 
+        from metrics import eventnet, photo
+
         ident: dict[str, Any] = {i.name: i.version for i in list_scorers()}
+        # the shipped networks and heads change scores without a scorer's version changing
+        ident["models"] = {"eventnet": eventnet.MODEL_SHA256[:16], "photo_backbone": photo.BACKBONE_SHA256[:16],
+                           "photo_heads": photo.HEADS_SHA256[:16]}
         ident.update({f"{k}:override": v for k, v in self.versions.items()})
         return ident
 

@@ -69,6 +69,21 @@ def test_rerun_is_identical_and_guards_settings(tmp_path, capsys):
     assert (a / "scores.csv").read_bytes() == before
 
 
+def test_other_shipped_models_refuse_to_resume_an_old_run(tmp_path, capsys, monkeypatch):
+    """New network weights or heads change scores with no scorer version changing: a run
+    folder scored with other models must not be resumed with a mix of old and new scores."""
+    from metrics import photo
+
+    a = tmp_path / "a"
+    assert run_cli("--model", "procedural:physical", "--out", str(a), *SMALL) == 0
+    before = (a / "scores.csv").read_bytes()
+    monkeypatch.setattr(photo, "HEADS_SHA256", "0" * 64)
+    code = run_cli("--model", "procedural:physical", "--out", str(a), *SMALL)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "run.json: scoring:" in err[0] and "photo_heads" in err[0]
+    assert (a / "scores.csv").read_bytes() == before
+
+
 @pytest.mark.slow
 def test_sigkill_midway_then_resume_gives_identical_files(tmp_path):
     args = ["--model", "procedural:iconic=0.5", "--scenes", "all", "--seeds", "3", "--size", "128", "--no-progress"]
