@@ -15,15 +15,21 @@ Data (never the real recipe's report half, never the held-out ``studio`` source)
 * photographs: the real recipe's *tune* half (``validate/real/recipe.csv``,
   rebuilt from local mirrors with SHA-256 checks, shrunk as ``realgap
   validate --real`` shrinks them);
-* renders: the ``sim`` design set (960 asked, full factorial) and the
-  procedural design set (480), as ``realgap validate`` draws them.
+* renders: the ``sim`` design set (960 asked, full factorial), the
+  procedural design set (480) and the ``sidecam`` design set (480), as
+  ``realgap validate`` draws them.
 
 Each image becomes 2560 features of the ImageNet backbone
 (:func:`metrics.photo.features_batch`).  Three L2-regularised logistic heads
 are fitted by L-BFGS in float64 on standardised features (deterministic):
 
 * ``gate``: photograph (1) vs render (0); the photographs weigh 0.25 of the
-  loss, sim 0.5, procedural 0.25; penalty 0.1.  Each render also enters
+  loss, sim 0.375, procedural 0.1875, sidecam 0.1875; penalty 0.1.  A gate
+  that has seen two renderers takes a third, unseen one partly for
+  photographs (``sidecam``: gate 0.19 on average, and its transitional
+  reading fell from EventNet's 0.76 to 0.68); with a third renderer among
+  the renders, a gate fitted without ``sim`` calls ``sim`` photographic at
+  0.40 instead of 0.66 (2026-12-08, docs/scorers.md).  Each render also enters
   enlarged from a low resolution (:func:`low_res`, 32-96 px, cubic), sharing
   its source's weight, so that a soft or enlarged image -- a 32 px model's
   sample, say -- is not taken for a photograph for want of sharp edges (with
@@ -54,8 +60,8 @@ from metrics.photo import BACKBONE_PATH, HEADS, HEADS_PATH, INPUT, SOURCE_WEIGHT
 
 RECIPE = Path(__file__).resolve().parent.parent / "validate" / "real" / "recipe.csv"
 PENALTY = 0.1
-GATE_WEIGHTS = {"real": 0.25, "sim": 0.5, "procedural": 0.25}
-DESIGN = (("sim", 960), ("procedural", 480))
+GATE_WEIGHTS = {"real": 0.25, "sim": 0.375, "procedural": 0.1875, "sidecam": 0.1875}
+DESIGN = (("sim", 960), ("procedural", 480), ("sidecam", 480))
 
 
 def backbone_module():
@@ -161,9 +167,10 @@ def balanced_weights(*labels: list) -> np.ndarray:
 def fit_heads(real_x: np.ndarray, phases: list[str], symmetric: list, renders: dict[str, np.ndarray]) -> dict:
     """The three heads (see the module docstring) from photograph features and labels and render features
     (``renders[source]``: the sharp renders' features stacked over their low-resolution copies')."""
-    xs = [real_x] + [renders[k] for k in ("sim", "procedural")]
-    ys = [np.ones(len(real_x))] + [np.zeros(len(renders[k])) for k in ("sim", "procedural")]
-    ws = [np.full(len(x), GATE_WEIGHTS[k] / max(1, len(x))) for x, k in zip(xs, ("real", "sim", "procedural"))]
+    kinds = ["real"] + list(renders)
+    xs = [real_x] + [renders[k] for k in kinds[1:]]
+    ys = [np.ones(len(real_x))] + [np.zeros(len(renders[k])) for k in kinds[1:]]
+    ws = [np.full(len(x), GATE_WEIGHTS[k] / max(1, len(x))) for x, k in zip(xs, kinds)]
     heads = {"gate": fit_logistic(np.concatenate(xs), np.concatenate(ys), PENALTY, np.concatenate(ws))}
     moving = [p == "transitional" for p in phases]
     heads["transitional"] = fit_logistic(real_x, np.array(moving, float), PENALTY,

@@ -16,9 +16,10 @@ on drawings lacks: features of a backbone pretrained on photographs.
   The image is letterboxed to 224 px, and the last feature map (1280
   channels, 7 x 7) is pooled by its mean and its maximum (2560 numbers).
 * Gate: how far the image is a photograph (or looks like one) rather than a
-  drawing of the kinds EventNet was trained on -- a logistic head fitted on
-  the real recipe's tune half (photographs) against the ``sim`` and
-  procedural design sources (renders), its probability mapped from
+  render -- a logistic head fitted on the real recipe's tune half
+  (photographs) against the ``sim``, procedural and ``sidecam`` design
+  sources (renders; a third renderer keeps an unseen one from being taken
+  for photographs, docs/scorers.md), its probability mapped from
   :data:`GATE_RANGE` to [0, 1].
 * Heads: the probability of the transitional phase and of a symmetric event,
   logistic heads fitted on the real tune half only (never its report half,
@@ -41,7 +42,7 @@ from metrics import _features as F
 from metrics.weights import read_shipped
 
 HEADS_PATH = Path(__file__).with_name("models") / "photo_heads.npz"
-HEADS_SHA256 = "2ca4e04967c544d5ab43da28e897e9af13d1d15ca452e1e095e3ac09e7a97ae6"
+HEADS_SHA256 = "50f0b3583566807e8b256fd0d7e9b917b9265386fbdc5d21f021e91718eedff0"
 """SHA-256 of the shipped heads file (checked at load)."""
 BACKBONE_PATH = Path(__file__).with_name("models") / "photo_backbone.onnx"
 BACKBONE_SHA256 = "c9eee5b8637c2a1c8d9f242558bf207fda5f3d5b4ac755ae8c7977f0eeb34833"
