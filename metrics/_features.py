@@ -129,7 +129,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
 
 def is_blank(image: np.ndarray) -> bool:
     """True when the image is constant (all values within one 8-bit level)."""
-    return float(image.max() - image.min()) < BLANK_RANGE
+    return _held(image, "blank", lambda: float(image.max() - image.min()) < BLANK_RANGE)
 
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
