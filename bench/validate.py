@@ -288,7 +288,32 @@ def _main_scores(image_u8: np.ndarray, scene) -> dict[str, float]:
     from metrics.suite import score_image
 
     row = score_image(to_float(image_u8), scene)
-    return {k: row[k] for k in ("symmetry", "transitional", "plausibility", "aesthetic", "realism")}
+    out = {k: row[k] for k in ("symmetry", "transitional", "plausibility", "aesthetic", "realism")}
+    out["photo_gate"] = row["transitional_photo_gate"]
+    return out
+
+
+GATE_SHARE_LEVEL = 0.1
+
+
+def gate_summary(values: list[float]) -> dict[str, float | None]:
+    """How far the photo heads judged a set of images: the photo gate's mean
+    (:mod:`metrics.photo`; 0 = judged as a render, 1 = as a photograph) and the
+    share of images above :data:`GATE_SHARE_LEVEL`.  A renderer the gate takes
+    partly for photographs gets the photo heads' reading, which is near chance
+    on renders (docs/scorers.md, "A third renderer in the gate")."""
+    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], float)
+    if not v.size:
+        return {"mean": None, "share_above": None}
+    return {"mean": _r(float(v.mean())), "share_above": _r(float((v > GATE_SHARE_LEVEL).mean()))}
+
+
+def gate_markdown(g: dict | None) -> str:
+    """One line about :func:`gate_summary`'s numbers ('' when there are none)."""
+    if not g or g.get("mean") is None:
+        return ""
+    return (f"Photo gate (how far the photo heads judged these images instead of EventNet and the mirror measure): "
+            f"mean {g['mean']:.3f}; above {GATE_SHARE_LEVEL} on {100 * g['share_above']:.0f} % of images.")
 
 
 # ------------------------------------------------------------------ manipulations
@@ -423,6 +448,7 @@ def analyse(rows: list[dict], role: str = "own") -> dict[str, Any]:
             [(x < 0) if name.startswith("implausible") else (x > 0) for x in v if math.isfinite(x)] or [math.nan]))), "n": len(v)}
         for name, v in sorted(sens.items())
     }
+    out["photo_gate"] = gate_summary([r.get("photo_gate") for r in rows])
     out["failures"] = check_targets(out, fams)
     return out
 
@@ -479,6 +505,8 @@ def source_markdown(res: dict, title: str) -> list[str]:
     lines += ["| scorer | label | overall | " + " | ".join(fams) + " |", "|---|---|---|" + "---|" * len(fams)]
     for scorer, d in res["auroc"].items():
         lines.append(f"| {scorer} | {d['label']} | {_fmt(d['overall'])} | " + " | ".join(_fmt(d[f]) for f in fams) + " |")
+    gate = gate_markdown(res.get("photo_gate"))
+    lines += ["", gate] if gate else []
     lines += ["", "### Shortcuts (target: AUROC within 0.40-0.60)", "", "| score | against label | AUROC |", "|---|---|---|"]
     for scorer, d in res["shortcuts"].items():
         for other, st in d.items():

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.validate import NUISANCE, _r, auroc_ci, auroc_within_ci, fmt_auroc, nuisance_features
+from bench.validate import NUISANCE, _r, auroc_ci, auroc_within_ci, fmt_auroc, gate_markdown, gate_summary, nuisance_features
 
 SCORES = ("symmetry", "transitional", "plausibility", "aesthetic", "realism")
 TARGETS_REAL = {
@@ -75,6 +75,7 @@ def _score(args) -> dict[str, Any]:
     row = score_image(img, scene)
     out = {k: row[k] for k in SCORES}
     out["transitional_note"] = row.get("transitional_note", "")
+    out["photo_gate"] = row["transitional_photo_gate"]
     out.update(nuisance_features(img))
     out["key"] = key
     return out
@@ -150,6 +151,7 @@ def analyse_half(rows: list[dict], renders: dict[str, list[dict]]) -> dict[str, 
     for ph in ("pre", "transitional", "end"):
         sub = [r for r in rows if r["phase"] == ph]
         out["by_phase"][ph] = {"n": len(sub), **{k: _mean(sub, k) for k in SCORES}}
+    out["photo_gate"] = gate_summary([r.get("photo_gate") for r in rows])
     out["nan_rate"] = {k: _nan_rate(rows, k) for k in SCORES}
     out["mean"] = {k: _mean(rows, k) for k in SCORES}
     out["realism"] = {"real_mean": _mean(rows, "realism")}
@@ -244,7 +246,9 @@ def real_markdown(res: dict) -> list[str]:
         for scorer, d in h["auroc"].items():
             lines.append(f"| {scorer} | {d['label']} | {_fmt(d['overall'])} | " + " | ".join(_fmt(d.get(f)) for f in fams) + " |")
         t = h["auroc"]["transitional"]
+        gate = gate_markdown(h.get("photo_gate"))
         lines += ["", f"transitional vs pre only: {_fmt(t['vs pre'])}; vs end only: {_fmt(t['vs end'])}.",
+                  *([gate] if gate else []),
                   "Shortcuts: " + "; ".join(f"{k} {_fmt(v)}" for k, v in h["shortcuts"].items()) + ".",
                   "The labels themselves go together: the symmetric label, as a score, against the transitional label "
                   f"{_fmt(h['label_association'])}. Counted only between images of the same own label, the shortcuts are: "

@@ -106,6 +106,15 @@ def test_small_validation_run_reports_every_section(tmp_path):
     assert "nosuch" in res["skipped"] and "unknown source" in res["skipped"]["nosuch"]
     md = (tmp_path / "validate.md").read_text()
     assert (tmp_path / "validate.json").is_file() and "## Targets" in md and "skipped source `nosuch`" in md
+    # the project's own renders are judged as renders, and the report says so
+    assert r["photo_gate"]["mean"] < 0.05 and "Photo gate" in md
+
+
+def test_gate_summary_counts_images_the_photo_heads_judged():
+    g = V.gate_summary([0.0, 0.0, 0.05, 0.2, 1.0, float("nan"), None])
+    assert g == {"mean": 0.25, "share_above": 0.4}
+    assert V.gate_summary([]) == {"mean": None, "share_above": None} and V.gate_markdown(V.gate_summary([])) == ""
+    assert "above 0.1 on 40 % of images" in V.gate_markdown(g)
 
 
 def test_analyse_reads_labels_not_scores_of_the_same_name():
