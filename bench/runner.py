@@ -43,9 +43,8 @@ class Scoring:
     """Extra identity of the overrides (e.g. weights hashes); part of the cache key."""
 
     def identity(self) -> dict[str, Any]:
-        from metrics.suite import list_scorers
-
         from metrics import eventnet, photo
+        from metrics.suite import list_scorers
 
         ident: dict[str, Any] = {i.name: i.version for i in list_scorers()}
         # the shipped networks and heads change scores without a scorer's version changing

@@ -296,7 +296,7 @@ def _main_scores(image_u8: np.ndarray, scene) -> dict[str, float]:
 GATE_SHARE_LEVEL = 0.1
 
 
-def gate_summary(values: list[float]) -> dict[str, float | None]:
+def gate_summary(values: list[float | None]) -> dict[str, float | None]:
     """How far the photo heads judged a set of images: the photo gate's mean
     (:mod:`metrics.photo`; 0 = judged as a render, 1 = as a photograph) and the
     share of images above :data:`GATE_SHARE_LEVEL`.  A renderer the gate takes
