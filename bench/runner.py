@@ -313,7 +313,8 @@ def finalize(out: Path, scenes: Iterable[Scene] | None = None, *, embedder=None)
         "aesthetic_source": "+".join(sources) if sources else "none",
         **summarize_scores(df, SUMMARY_METRICS),
         "scorers": {i.name: {"version": i.version, "higher_is_better": i.higher_is_better} for i in list_scorers()},
-        "versions": _versions(),
+        # the package versions, and the shipped networks' and heads' hashes that scored the run (run.json)
+        "versions": {**_versions(), "models": dict(record["scoring"].get("models", {}))},
     }
     present = kinds(record["scene_ids"])
     if len(present) > 1:  # a run over the main set and the stress track: each summarised apart as well

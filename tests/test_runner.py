@@ -45,6 +45,9 @@ def test_run_writes_the_run_folder(tmp_path):
         assert truth["symmetric"] is False and truth["transitional"] is True
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_images"] == 4 and summary["scene_set"]["bundled"] is False
+    from metrics import photo
+
+    assert summary["versions"]["models"]["photo_heads"] == photo.HEADS_SHA256[:16]
     m = summary["metrics"]["realism"]
     assert m["ci_low"] <= m["mean"] <= m["ci_high"]
     assert abs(m["mean"] - df["realism"].mean()) < 1e-6
