@@ -33,10 +33,15 @@ MIN_DEBRIS = 3
 """Fewest detached pieces or streaks to judge their direction."""
 LEARNED_WEIGHT = 2.0
 """Weight of EventNet's plausibility (:mod:`metrics.eventnet`) in ``plausibility``."""
-WEIGHTS = (0.5, 1.0, 1.0, 0.5)
+WEIGHTS = (0.5, 0.0, 1.0, 0.5)
 """Weights of size_law, size_spread, direction and junctions in
 ``plausibility``: the exponent fit needs the most pieces and the skeleton of
-faint cracks moves most under JPEG and cropping, so those two count half."""
+faint cracks moves most under JPEG and cropping, so those two count half.
+``size_spread`` is reported but not counted (weight 0, 2026-12-08): on the
+design renderers other than the own one it is near chance (AUROC 0.55 on
+``sim`` and ``sidecam``), it moved the side-view plausibility most under a
+0.5x resize (median |change| 0.18), and in a busy scene it read small
+equal-sized shards as the more spread ones (docs/scorers.md)."""
 SPREAD_FLOOR = 4.0
 """Spots in the size-spread test: from this many times the smallest piece
 (12 px at 256 px), where pixel counts resolve a 10 % difference in area."""
@@ -240,7 +245,7 @@ def junctions(lay: F.Layout) -> tuple[float, str]:
 
 @register(
     "plausibility",
-    version=3,
+    version=4,
     columns=COLUMNS,
     text_columns=("plausibility_note",),
 )
@@ -259,10 +264,11 @@ def plausibility(image: np.ndarray, scene=None) -> dict:
     Returns
     -------
     dict
-        ``plausibility``: the weighted mean of the finite sub-scores
-        ``size_law`` (weight 1/2), ``size_spread`` (1), ``direction`` (1)
-        and ``junctions`` (1/2; the exponent fit and the crack skeleton are
-        the least reliable measurements); NaN when none can be judged.
+        ``plausibility``: the weighted mean of ``plausibility_learned``
+        (weight 2) and the finite sub-scores ``size_law`` (1/2),
+        ``direction`` (1) and ``junctions`` (1/2; the exponent fit and the
+        crack skeleton are the least reliable measurements);
+        ``size_spread`` is reported and not counted (:data:`WEIGHTS`).
         ``plausibility_size_law``: fragment and droplet areas follow a
         heavy-tailed power law, ``exp(-(d / 0.25)^2) * smoothstep(CV, 0.3,
         0.8)`` with d the distance of the fitted tau outside the scene's range
